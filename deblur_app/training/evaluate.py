@@ -1,0 +1,183 @@
+"""The validation report: a fixed, seeded set of blurred crops of the validation photos.
+
+    python -m deblur_app.training.evaluate --weights weights/mimo-unet-lite.safetensors \
+        [--weights other.safetensors ...] [--photos DIR] [--out report_dir]
+
+The set is described by ``data/validation_manifest.json`` (photo, working size, crop, blur kind,
+strength, seed): the same on every machine.  For each item the blurred input, a classical baseline
+(unsharp masking) and every set of weights are scored with PSNR and SSIM against the sharp crop;
+the report (Markdown + JSON) gives them per blur kind and overall, with a few side-by-side crops.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from .data import gradient_energy, list_photos, load_photo, is_validation
+from .degrade import BLUR_KINDS, degrade, random_spec
+from .kernels import KERNEL_SIZE
+from .metrics import psnr, ssim
+
+MANIFEST = Path(__file__).with_name("data") / "validation_manifest.json"
+MARGIN = KERNEL_SIZE // 2
+CROP = 192
+STRENGTHS = (0.25, 0.65)
+BASELINE = {"amount": 1.5, "radius": 2.0, "threshold": 0.0}
+
+
+def make_manifest(folder: Path, path: Path = MANIFEST, seed: int = 2021) -> dict:
+    """Build the fixed validation set from the validation photos of ``folder``."""
+    items = []
+    photos = [p for p in list_photos(folder) if is_validation(p.name)]
+    full = CROP + 2 * MARGIN
+    for pi, p in enumerate(photos):
+        img = load_photo(p)
+        h, w = img.shape[:2]
+        if min(h, w) < full:
+            continue
+        cands = [(x, y) for y in range(0, h - full + 1, full // 2)
+                 for x in range(0, w - full + 1, full // 2)]
+        good = [c for c in cands
+                if gradient_energy(img[c[1] + MARGIN:c[1] + MARGIN + CROP,
+                                       c[0] + MARGIN:c[0] + MARGIN + CROP]) >= 6.0] or cands
+        rng = np.random.default_rng([seed, pi])
+        for kind in BLUR_KINDS:
+            for s in STRENGTHS:
+                x, y = good[int(rng.integers(len(good)))]
+                items.append({"photo": p.stem, "size": [w, h], "crop": [int(x), int(y), full],
+                              "kind": kind, "strength": s,
+                              "seed": int(rng.integers(2 ** 31))})
+    manifest = {"crop": CROP, "margin": MARGIN, "strengths": list(STRENGTHS),
+                "photos": sorted({i["photo"] for i in items}), "items": items}
+    path.write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def load_items(folder: Path, manifest_path: Path = MANIFEST, limit: int | None = None):
+    """(item, blurred, sharp) for every manifest item whose photo is present in ``folder``."""
+    manifest = json.loads(Path(manifest_path).read_text())
+    by_name = {p.stem: p for p in list_photos(folder)}
+    cache: dict[str, np.ndarray] = {}
+    out, missing = [], set()
+    for it in manifest["items"][:limit]:
+        src = by_name.get(it["photo"])
+        if src is None:
+            missing.add(it["photo"])
+            continue
+        if it["photo"] not in cache:
+            img = cv2.imread(str(src), cv2.IMREAD_COLOR)[..., ::-1]
+            w, h = it["size"]
+            if img.shape[1] != w or img.shape[0] != h:
+                img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+            cache[it["photo"]] = np.ascontiguousarray(img)
+        x, y, full = it["crop"]
+        crop = cache[it["photo"]][y:y + full, x:x + full]
+        rng = np.random.default_rng(it["seed"])
+        spec = random_spec(rng, full, full, kind=it["kind"], strength=it["strength"])
+        t = torch.from_numpy(crop.copy()).permute(2, 0, 1)[None].float() / 255
+        gen = torch.Generator().manual_seed(it["seed"])
+        blurred, sharp = degrade(t, [spec], manifest["margin"], generator=gen)
+        out.append((it, blurred[0].permute(1, 2, 0).numpy(), sharp[0].permute(1, 2, 0).numpy()))
+    return out, sorted(missing)
+
+
+def _restore(model, img: np.ndarray, device) -> np.ndarray:
+    with torch.no_grad():
+        x = torch.from_numpy(img).permute(2, 0, 1)[None].to(device)
+        fine = model(x)[-1]
+    return fine[0].clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+
+
+def evaluate(weights: list[Path], folder: Path, out_dir: Path, device: str = "cpu",
+             limit: int | None = None, examples: int = 4, log=print) -> dict:
+    from ..imaging.postprocess import unsharp_mask
+    from ..model import load_model
+    items, missing = load_items(folder, limit=limit)
+    if not items:
+        raise SystemExit(f"no validation photos found in {folder}")
+    if missing:
+        log(f"note: {len(missing)} validation photos are not in {folder}: {', '.join(missing)}")
+    methods: dict[str, list[np.ndarray]] = {
+        "blurred input": [b for _, b, _ in items],
+        "unsharp mask": [unsharp_mask(b, **BASELINE) for _, b, _ in items]}
+    info = {}
+    for w in weights:
+        model, variant = load_model(w)
+        model.eval().to(device)
+        t = time.time()
+        methods[w.name] = [_restore(model, b, device) for _, b, _ in items]
+        info[w.name] = {"variant": variant.name, "seconds": round(time.time() - t, 1)}
+        log(f"{w.name}: {len(items)} crops in {time.time() - t:.1f} s")
+    rows: dict[str, dict] = {}
+    for name, outs in methods.items():
+        per = defaultdict(list)
+        for (it, _, sharp), out in zip(items, outs):
+            score = (psnr(out, sharp), ssim(out, sharp))
+            per[it["kind"]].append(score)
+            per["all"].append(score)
+        rows[name] = {k: {"psnr": round(float(np.mean([s[0] for s in v])), 3),
+                          "ssim": round(float(np.mean([s[1] for s in v])), 4), "n": len(v)}
+                      for k, v in per.items()}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = {"items": len(items), "missing_photos": missing, "baseline": BASELINE,
+              "weights": info, "results": rows}
+    (out_dir / "report.json").write_text(json.dumps(report, indent=1))
+    kinds = [k for k in BLUR_KINDS if k in rows["blurred input"]] + ["all"]
+    lines = ["# Validation report", "",
+             f"{len(items)} crops of {CROP}x{CROP} from "
+             f"{len({i['photo'] for i, _, _ in items})} validation photos, blur kinds x "
+             f"strengths {list(STRENGTHS)}; PSNR (dB, RGB) / SSIM (luma).", "",
+             "| method | " + " | ".join(kinds) + " |",
+             "|---|" + "---|" * len(kinds)]
+    for name, r in rows.items():
+        lines.append(f"| {name} | " + " | ".join(
+            f"{r[k]['psnr']:.2f} / {r[k]['ssim']:.3f}" for k in kinds) + " |")
+    # side-by-side examples: sharp | blurred | each set of weights
+    pick = np.linspace(0, len(items) - 1, min(examples, len(items))).astype(int)
+    for j, i in enumerate(pick):
+        it, blurred, sharp = items[i]
+        tiles = [sharp, blurred] + [methods[w.name][i] for w in weights]
+        strip = np.concatenate(tiles, axis=1)
+        name = f"example_{j}_{it['kind']}.png"
+        cv2.imwrite(str(out_dir / name), (np.clip(strip, 0, 1)[..., ::-1] * 255 + 0.5)
+                    .astype(np.uint8))
+        lines.append(f"\n![{it['kind']}]({name}) sharp | blurred | "
+                     + " | ".join(w.name for w in weights))
+    (out_dir / "report.md").write_text("\n".join(lines) + "\n")
+    return report
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Score weights on the fixed validation set.")
+    ap.add_argument("--weights", type=Path, action="append", default=[])
+    ap.add_argument("--photos", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=Path("eval_report"))
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--examples", type=int, default=4, help="side-by-side PNGs to save")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N items")
+    ap.add_argument("--make-manifest", action="store_true",
+                    help="(maintainers) rebuild the fixed validation manifest from --photos")
+    args = ap.parse_args(argv)
+    folder = args.photos
+    if folder is None:
+        from .photos import default_cache_dir
+        folder = default_cache_dir()
+    if args.make_manifest:
+        m = make_manifest(folder)
+        print(f"{len(m['items'])} items from {len(m['photos'])} photos -> {MANIFEST}")
+        return 0
+    report = evaluate(args.weights, folder, args.out, args.device, args.limit, args.examples)
+    print((args.out / "report.md").read_text())
+    return 0 if report["items"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
