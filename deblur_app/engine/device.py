@@ -1,0 +1,63 @@
+"""Choosing where the network runs: CUDA, then Apple MPS, then the CPU."""
+from __future__ import annotations
+
+import torch
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """(id, human name) of every device the app can use, best first."""
+    out = []
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            out.append((f"cuda:{i}", f"GPU {i}: {torch.cuda.get_device_name(i)}"))
+    if _mps_available():
+        out.append(("mps", "Apple GPU (Metal)"))
+    out.append(("cpu", "CPU"))
+    return out
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps and mps.is_available())
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """``auto`` | ``cpu`` | ``cuda`` | ``cuda:N`` | ``mps`` -> a usable torch.device.
+
+    Asking for a GPU that is not there raises ValueError with a clear message.
+    """
+    name = (name or "auto").lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", 0)
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError("no CUDA GPU is available here; use --device cpu or auto")
+        dev = torch.device(name if ":" in name else "cuda:0")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"{name}: only {torch.cuda.device_count()} CUDA GPU(s) found")
+        return dev
+    if name == "mps":
+        if not _mps_available():
+            raise ValueError("Apple MPS is not available here; use --device cpu or auto")
+        return torch.device("mps")
+    if name == "cpu":
+        return torch.device("cpu")
+    raise ValueError(f"unknown device '{name}' (auto, cpu, cuda, cuda:N, mps)")
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, getattr(torch, "OutOfMemoryError", ())):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "mps backend out" in text)
+
+
+def free_device_memory(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    elif device.type == "mps" and hasattr(torch, "mps"):
+        torch.mps.empty_cache()
