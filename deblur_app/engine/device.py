@@ -53,7 +53,9 @@ def is_out_of_memory(exc: BaseException) -> bool:
     if isinstance(exc, getattr(torch, "OutOfMemoryError", ())):
         return True
     text = str(exc).lower()
-    return isinstance(exc, RuntimeError) and ("out of memory" in text or "mps backend out" in text)
+    return isinstance(exc, (RuntimeError, MemoryError)) and (
+        "out of memory" in text or "mps backend out" in text or "can't allocate memory" in text
+        or isinstance(exc, MemoryError))
 
 
 def free_device_memory(device: torch.device) -> None:

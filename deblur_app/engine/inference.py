@@ -96,7 +96,7 @@ class Deblurrer:
                 out, count = self._run(image, scales, tile, progress, cancel)
                 break
             except Exception as exc:  # noqa: BLE001 - only memory errors are handled here
-                if not is_out_of_memory(exc) or self.device.type == "cpu":
+                if not is_out_of_memory(exc):
                     raise
                 free_device_memory(self.device)
                 h, w = image.shape[:2]
@@ -105,12 +105,14 @@ class Deblurrer:
                     tile = max(MIN_TILE, current // 2 // 4 * 4)
                     notes.append(f"{self.device.type} ran out of memory: retrying with tiles of "
                                  f"{tile} px")
-                else:
+                elif self.device.type != "cpu":
                     notes.append(f"{self.device.type} ran out of memory even with small tiles: "
                                  "continuing on the CPU")
                     self.device = torch.device("cpu")
                     self.model = self._place(self._cpu_model, self.device)
                     tile = DEFAULT_TILE["cpu"]
+                else:
+                    raise MemoryError("not enough memory, even with the smallest tiles") from exc
                 progress(0, 1, notes[-1])
         res = Restored(device=str(self.device), seconds=time.perf_counter() - t0, tiles=count,
                        notes=notes)
