@@ -101,6 +101,8 @@ class PatchSampler:
     margin: int
     dead_leaves_p: float = 0.2
     min_energy: float = 4.0
+    seed: int = 0
+    leaves_drawn: int = 0  # saved in checkpoints: the dead-leaves bank follows from it
 
     def __post_init__(self):
         full = self.size + 2 * self.margin
@@ -108,17 +110,27 @@ class PatchSampler:
         areas = np.array([p.shape[0] * p.shape[1] for p in self.photos], np.float64)
         self.weights = areas / areas.sum() if len(areas) else areas
 
+    LEAVES_BANK = 6        # large dead-leaves images kept at a time
+    LEAVES_REFRESH = 40    # crops cut before the oldest image is replaced by a new one
+
+    def _leaves_image(self, generation: int, size: int) -> np.ndarray:
+        """Dead-leaves image number ``generation``: a pure function of (seed, generation), so
+        the bank can be rebuilt exactly from a counter after a resume."""
+        bank = self.__dict__.setdefault("_leaves", {})
+        if generation not in bank:
+            rng = np.random.default_rng([self.seed, generation])
+            bank[generation] = dead_leaves(rng, size, n=int(600 * (size / 320) ** 2))
+            for g in [g for g in bank if g <= generation - self.LEAVES_BANK]:
+                del bank[g]
+        return bank[generation]
+
     def _leaves_crop(self, rng: np.random.Generator, full: int) -> np.ndarray:
-        """A crop of a small bank of large dead-leaves images, renewed a little at a time
-        (drawing one costs far more than cutting a patch)."""
-        bank = self.__dict__.setdefault("_leaves", [])
-        if len(bank) < 6 or rng.random() < 0.02:
-            img = dead_leaves(rng, 2 * full, n=2400)
-            if len(bank) < 6:
-                bank.append(img)
-            else:
-                bank[int(rng.integers(len(bank)))] = img
-        img = bank[int(rng.integers(len(bank)))]
+        """A crop of one of the most recent few large dead-leaves images (drawing one costs far
+        more than cutting a patch, so each serves many crops)."""
+        newest = self.leaves_drawn // self.LEAVES_REFRESH
+        self.leaves_drawn += 1
+        oldest = max(0, newest - self.LEAVES_BANK + 1)
+        img = self._leaves_image(int(rng.integers(oldest, newest + 1)), 2 * full)
         y, x = rng.integers(0, img.shape[0] - full + 1, 2)
         return img[y:y + full, x:x + full]
 

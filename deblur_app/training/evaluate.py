@@ -97,10 +97,11 @@ def _restore(model, img: np.ndarray, device) -> np.ndarray:
 
 
 def evaluate(weights: list[Path], folder: Path, out_dir: Path, device: str = "cpu",
-             limit: int | None = None, examples: int = 4, log=print) -> dict:
+             limit: int | None = None, examples: int = 4, log=print,
+             manifest: Path = MANIFEST) -> dict:
     from ..imaging.postprocess import unsharp_mask
     from ..model import load_model
-    items, missing = load_items(folder, limit=limit)
+    items, missing = load_items(folder, manifest, limit=limit)
     if not items:
         raise SystemExit(f"no validation photos found in {folder}")
     if missing:

@@ -48,18 +48,25 @@ def lr_at(step: int, total: int, base: float, warmup: int) -> float:
 class BatchStream(torch.utils.data.IterableDataset):
     """Endless batches of (sharp crops with margin, blur specs), made on the CPU.
 
-    Each worker draws from its own generator seeded by (seed, rank, start step, worker), so a
-    run resumed at the same step sees the same stream.
+    In the main process (no workers) it draws from ``rng``, whose state goes into every
+    checkpoint, so a resumed run continues the very same stream.  Worker processes each draw
+    from a generator seeded by (seed, rank, start step, worker): reproducible for a given
+    resume point, though not identical to an uninterrupted run.
     """
 
-    def __init__(self, sampler: PatchSampler, batch: int, seed: int, rank: int, start: int):
+    def __init__(self, sampler: PatchSampler, batch: int, seed: int, rank: int, start: int,
+                 rng: np.random.Generator | None = None):
         self.sampler, self.batch = sampler, batch
         self.seed, self.rank, self.start = seed, rank, start
+        self.rng = rng
 
     def __iter__(self):
         info = torch.utils.data.get_worker_info()
-        wid = info.id if info else 0
-        rng = np.random.default_rng([self.seed, self.rank, self.start, wid])
+        if info is None and self.rng is not None:
+            rng = self.rng
+        else:
+            rng = np.random.default_rng([self.seed, self.rank, self.start,
+                                         info.id if info else 0])
         full = self.sampler.size + 2 * self.sampler.margin
         while True:
             crops = self.sampler.batch(rng, self.batch)
@@ -82,6 +89,8 @@ def parse_args(argv=None):
     ap.add_argument("--resume", action="store_true", help="continue from run-dir/last.pt")
     ap.add_argument("--minutes", type=float, default=None, help="stop after this wall time")
     ap.add_argument("--steps", type=int, default=None, help="schedule length in steps")
+    ap.add_argument("--stop-at", type=int, default=None,
+                    help="end this run at this step (the schedule still follows --steps)")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--patch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-4)
@@ -130,8 +139,9 @@ def _rng_state(np_rng):
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
 
 
-def save_checkpoint(path: Path, model, opt, step, total, args, np_rng, seen):
+def save_checkpoint(path: Path, model, opt, step, total, args, np_rng, seen, sampler):
     state = {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+             "leaves_drawn": sampler.leaves_drawn,
              "total_steps": total, "patches_seen": seen, "variant": args.model,
              "config": vars(model.config), "rng": _rng_state(np_rng),
              "args": {k: str(v) for k, v in vars(args).items()}}
@@ -158,6 +168,8 @@ def main(argv=None) -> int:
             log_file.flush()
 
     variant = get_variant(args.model)
+    torch.manual_seed(args.seed)  # the same initial weights on every rank and every run
+    random.seed(args.seed + rank)
     model = build(args.model)
     if args.init and not args.resume:
         load_into(model, read_state_dict(args.init), str(args.init))
@@ -170,7 +182,7 @@ def main(argv=None) -> int:
         model = model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, betas=(0.9, 0.999))
 
-    step, total, seen = 0, args.steps, 0
+    step, total, seen, leaves_drawn = 0, args.steps, 0, 0
     np_rng = np.random.default_rng([args.seed, rank])
     last = run_dir / "last.pt"
     if args.resume and last.exists():
@@ -178,6 +190,7 @@ def main(argv=None) -> int:
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         step, seen = ck["step"], ck.get("patches_seen", 0)
+        leaves_drawn = ck.get("leaves_drawn", 0)
         total = args.steps or ck["total_steps"]
         torch.set_rng_state(ck["rng"]["torch"])
         np_rng.bit_generator.state = ck["rng"]["numpy"]
@@ -187,7 +200,6 @@ def main(argv=None) -> int:
         log(f"resumed from {last} at step {step} (schedule {total} steps)")
     else:
         torch.manual_seed(args.seed + rank)
-        random.seed(args.seed + rank)
 
     ddp_model = model
     if world > 1:
@@ -202,7 +214,8 @@ def main(argv=None) -> int:
     if rank == 0:
         write_split(run_dir / "split.json", train_paths, val_paths)
     photos = [load_photo(p, args.max_photo_mp * 1e6) for p in train_paths]
-    sampler = PatchSampler(photos, args.patch, MARGIN, dead_leaves_p=args.dead_leaves)
+    sampler = PatchSampler(photos, args.patch, MARGIN, dead_leaves_p=args.dead_leaves,
+                           seed=args.seed + 1000 * rank, leaves_drawn=leaves_drawn)
     log(f"{variant.title}: {sum(p.numel() for p in model.parameters())/1e6:.2f} M parameters, "
         f"{len(sampler.photos)} training photos ({len(val_paths)} kept for validation) from "
         f"{folder}, device {device}, world {world}")
@@ -220,7 +233,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
 
-    stream = BatchStream(sampler, args.batch, args.seed, rank, step)
+    stream = BatchStream(sampler, args.batch, args.seed, rank, step, rng=np_rng)
     if args.workers > 0:
         loader = iter(torch.utils.data.DataLoader(
             stream, batch_size=None, num_workers=args.workers, collate_fn=_collate,
@@ -240,6 +253,8 @@ def main(argv=None) -> int:
     ddp_model.train()
     while not stop["flag"]:
         if total is not None and step >= total:
+            break
+        if args.stop_at is not None and step >= args.stop_at:
             break
         if budget is not None and time.time() - t_start >= budget:
             break
@@ -284,7 +299,7 @@ def main(argv=None) -> int:
                 f" patches/s")
             t_log, n_log, loss_acc = time.time(), 0, 0.0
         if rank == 0 and time.time() - t_ckpt >= args.ckpt_minutes * 60:
-            save_checkpoint(last, model, opt, step, total, args, np_rng, seen)
+            save_checkpoint(last, model, opt, step, total, args, np_rng, seen, sampler)
             save_safetensors(model, run_dir / "latest.safetensors",
                              metadata=_meta(args, step, seen))
             if args.export:
@@ -293,7 +308,7 @@ def main(argv=None) -> int:
             t_ckpt = time.time()
             log(f"checkpoint at step {step}")
     if rank == 0:
-        save_checkpoint(last, model, opt, step, total, args, np_rng, seen)
+        save_checkpoint(last, model, opt, step, total, args, np_rng, seen, sampler)
         save_safetensors(model, run_dir / "latest.safetensors", metadata=_meta(args, step, seen))
         if args.export:
             save_safetensors(model, args.export, half=args.export_half,
