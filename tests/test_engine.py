@@ -129,3 +129,18 @@ def test_restores_better_than_input(lite):
     lite.tile = 0
     out = lite.run(np.ascontiguousarray(b), scales=("fine",)).fine
     assert psnr(out, t) > psnr(b, t) + 0.5
+
+
+def test_100_megapixel_photo_fits_in_3_gb():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+    child = Path(__file__).with_name("big_photo_child.py")
+    r = subprocess.run([sys.executable, str(child), "12000", "8000"], capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res["ok"] and res["tiles"] > 90
+    # input 1.07 GiB + fine 1.07 + mid 0.27 + coarse 0.07 + interpreter and torch
+    assert res["peak_gb"] < 3.0, res

@@ -161,9 +161,9 @@ class Deblurrer:
                     band *= inv_x
                     band *= (1.0 / ny[r0:r0 + 256])[:, None, None]
             oh, ow = -(-h // f), -(-w // f)
-            out = acc[s][:oh, :ow]
-            np.clip(out, 0.0, 1.0, out=out)
-            result[s] = out if out.base is None and out.shape == acc[s].shape else out.copy()
+            np.clip(acc[s], 0.0, 1.0, out=acc[s])
+            # a view, not a copy: a 100-megapixel result must not exist twice in memory
+            result[s] = acc[s] if acc[s].shape[:2] == (oh, ow) else acc[s][:oh, :ow]
         return result, plan.count
 
 
