@@ -204,3 +204,16 @@ def test_evaluation_report(tmp_path, lite_weights):
     assert r[lite_weights.name]["all"]["n"] == 10
     md = (tmp_path / "report" / "report.md").read_text()
     assert "| blurred input |" in md and len(list((tmp_path / "report").glob("*.png"))) == 2
+
+
+def test_fine_tuning_starts_from_an_original_checkpoint(tmp_path):
+    from deblur_app.model import build
+    photos = _photos(tmp_path)
+    torch.manual_seed(123)
+    start = build("mimo-unet-lite").state_dict()
+    torch.save({"model": start}, tmp_path / "original.pkl")  # the authors' checkpoint layout
+    _train(["--model", "mimo-unet-lite", "--photos", str(photos), "--init",
+            str(tmp_path / "original.pkl"), "--steps", "5", "--stop-at", "0", "--run-dir",
+            str(tmp_path / "ft")])
+    ck = torch.load(tmp_path / "ft" / "last.pt", weights_only=False)
+    assert all(torch.equal(ck["model"][k], v) for k, v in start.items())

@@ -86,7 +86,8 @@ def plan_tiles(height: int, width: int, tile: int, overlap: int) -> TilePlan:
     at most ``tile`` (0 = the whole image as one tile) overlapping by ``overlap``."""
     ph, pw = round_up(height), round_up(width)
     tile = round_up(tile) if tile > 0 else 0
-    overlap = min(round_up(overlap) if overlap > 0 else 0, max(0, tile - ALIGN))
+    # at most half a tile: more would multiply the work for no gain in blending
+    overlap = min(round_up(overlap) if overlap > 0 else 0, tile // 2 // ALIGN * ALIGN)
     th = ph if tile <= 0 else min(tile, ph)
     tw = pw if tile <= 0 else min(tile, pw)
     return TilePlan(ph, pw, th, tw, tuple(tile_starts(ph, th, overlap)),

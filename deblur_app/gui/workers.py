@@ -1,0 +1,332 @@
+"""Everything slow runs here, off the UI thread: reading photos, the network, saving, batches.
+
+A :class:`Task` is a plain callable run by a ``concurrent.futures`` thread pool; it reports
+through Qt signals (delivered, queued, on the UI thread) and stops when its
+:class:`~deblur_app.engine.CancelToken` is cancelled (the engine checks it before every tile).
+Signals carry the task itself as first argument so the window can ignore stale ones.  Errors a
+user can cause arrive as one readable message; anything else too, with the traceback printed
+to the console instead of shown.
+"""
+from __future__ import annotations
+
+import threading
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from ..batch import BatchOptions, BatchRunner, FileResult, Job
+from ..engine import SCALES, CancelToken, Cancelled, Deblurrer
+from ..imaging.io import ImageReadError, ImageWriteError, Photo, read_photo, write_photo
+from ..model import WeightsError, load_model
+from .document import SCALE_FACTORS, DeblurOutcome, Region
+from .look import Look, LookRenderer, finished_pixels
+from .pyramid import Pyramid
+
+_USER_ERRORS = (WeightsError, ImageReadError, ImageWriteError, ValueError, OSError, KeyError)
+
+
+class TaskSignals(QObject):
+    progress = Signal(object, int, int, str)       # task, done, total (0: unknown), message
+    finished = Signal(object, object)              # task, result
+    failed = Signal(object, str)                   # task, message for the user
+    cancelled = Signal(object)
+
+
+class BatchSignals(TaskSignals):
+    file_started = Signal(object, int)             # task, queue row
+    file_result = Signal(object, int, object)      # task, queue row, FileResult
+    tile_progress = Signal(object, int, int, str)  # task, tiles done, tiles total, message
+
+
+class Task:
+    """One piece of background work; call it on a worker thread."""
+    signals_class = TaskSignals
+
+    def __init__(self):
+        self.signals = self.signals_class()
+        self.token = CancelToken()
+        self.done = threading.Event()
+
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.token.cancelled
+
+    def work(self):
+        raise NotImplementedError
+
+    def emit(self, signal_name: str, *args) -> None:
+        try:
+            getattr(self.signals, signal_name).emit(self, *args)
+        except RuntimeError:  # the receiving window is gone
+            pass
+
+    def progress(self, done: int, total: int, message: str = "") -> None:
+        self.emit("progress", int(done), int(total), message)
+
+    def __call__(self) -> None:
+        try:
+            self.token.check()
+            result = self.work()
+        except Cancelled:
+            self.emit("cancelled")
+        except MemoryError:
+            self.emit("failed", "Not enough memory for this photo; try the lite model, a "
+                                "smaller tile size or the CPU")
+        except _USER_ERRORS as exc:
+            self.emit("failed", str(exc) or type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - a worker must never die silently
+            traceback.print_exc()
+            self.emit("failed", f"Unexpected error: {type(exc).__name__}: {exc} (details were "
+                                "printed to the console)")
+        else:
+            self.emit("finished", result)
+        finally:
+            self.done.set()
+
+
+class Workers(QObject):
+    """The window's thread pools: one for the network (one run at a time, so a GPU is never
+    shared), one for files, one for the live preview."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.compute = ThreadPoolExecutor(1, "deblur-compute")
+        self.files = ThreadPoolExecutor(2, "deblur-files")
+        self.preview = ThreadPoolExecutor(1, "deblur-preview")
+        self.active: set[Task] = set()
+
+    def submit(self, pool: ThreadPoolExecutor, task: Task) -> Task:
+        self.active.add(task)
+        task.signals.finished.connect(self._forget)
+        task.signals.failed.connect(self._forget)
+        task.signals.cancelled.connect(self._forget)
+        pool.submit(task)
+        return task
+
+    def _forget(self, task, *args) -> None:
+        self.active.discard(task)
+
+    def shutdown(self, wait: bool = False) -> None:
+        for task in list(self.active):
+            task.cancel()
+        for pool in (self.compute, self.files, self.preview):
+            pool.shutdown(wait=wait, cancel_futures=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The network
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Which network, where: everything needed to load a Deblurrer."""
+    weights: str
+    device: str = "auto"
+    tile: int | None = None
+    overlap: int = 64
+    title: str = ""
+
+
+class EngineProvider:
+    """Keeps the last loaded network so that runs after the first start at once."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._spec: EngineSpec | None = None
+        self._engine: Deblurrer | None = None
+        self.runs = 0                      # how many times the network was run (tests)
+
+    def get(self, spec: EngineSpec, progress: Callable[[int, int, str], None]) -> Deblurrer:
+        with self._lock:
+            if self._engine is None or self._spec != spec:
+                self._engine = None
+                progress(0, 0, f"Loading {spec.title or Path(spec.weights).name}…")
+                self._engine = Deblurrer.from_weights(spec.weights, device=spec.device,
+                                                      tile=spec.tile, overlap=spec.overlap)
+                self._spec = spec
+            return self._engine
+
+
+class LoadPhotoTask(Task):
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = Path(path)
+
+    def work(self) -> tuple[Path, Photo, Pyramid]:
+        self.progress(0, 0, f"Opening {self.path.name}…")
+        photo = read_photo(self.path)
+        self.token.check()
+        return self.path, photo, Pyramid(photo.pixels, min_levels=3)
+
+
+class DeblurTask(Task):
+    """Deblur the whole photo, or only ``region`` of it (the quick preview)."""
+
+    def __init__(self, provider: EngineProvider, spec: EngineSpec, photo: Photo,
+                 before: Pyramid, region: Region | None = None, document=None):
+        super().__init__()
+        self.provider, self.spec, self.photo, self.before = provider, spec, photo, before
+        self.region = region
+        self.document = document             # who asked (the window checks it is still open)
+
+    def work(self) -> DeblurOutcome:
+        engine = self.provider.get(self.spec, self.progress)
+        self.token.check()
+        self.provider.runs += 1
+        pixels = self.photo.pixels
+        r = self.region
+        if r is not None:
+            pixels = pixels[r.y:r.y + r.height, r.x:r.x + r.width]
+        restored = engine.run(pixels, SCALES, progress=self.progress, cancel=self.token)
+        self.token.check()
+        self.progress(0, 0, "Preparing the display…")
+        ref = (self.photo.width, self.photo.height)
+        if r is None:
+            after = {s: Pyramid(restored.scale(s), ref) for s in SCALES}
+        else:
+            after = {}
+            for s in SCALES:
+                f = SCALE_FACTORS[s]
+                k = f.bit_length() - 1
+                base = self.before.levels[min(k, len(self.before.levels) - 1)]
+                after[s] = Pyramid.pasted(base, restored.scale(s), r.x // f, r.y // f, ref)
+        return DeblurOutcome(after, r, restored if r is None else None,
+                             model_title=engine.variant.title, device=str(engine.device),
+                             seconds=restored.seconds, notes=list(restored.notes))
+
+
+class ValidateWeightsTask(Task):
+    """Check that a weights file the user picked can be loaded (and say what it is)."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = Path(path)
+
+    def work(self):
+        _, variant = load_model(self.path)
+        return variant
+
+
+class SaveTask(Task):
+    """Finish the full-resolution result with the current look and write it atomically."""
+
+    def __init__(self, target: Path, photo: Photo, output, look: Look, fmt: str,
+                 jpeg_quality: int = 95):
+        super().__init__()
+        self.target, self.photo, self.output, self.look = Path(target), photo, output, look
+        self.fmt, self.jpeg_quality = fmt, jpeg_quality
+
+    def work(self) -> Path:
+        self.progress(0, 0, f"Saving {self.target.name}…")
+        pixels = finished_pixels(self.photo.pixels, self.output, self.look)
+        self.token.check()
+        return write_photo(self.target, pixels, like=self.photo, format=self.fmt,
+                           jpeg_quality=self.jpeg_quality)
+
+
+class RenderLookTask(Task):
+    """The live preview of the look for the visible part of one pyramid level."""
+
+    def __init__(self, renderer: LookRenderer, before: Pyramid, after: Pyramid, level: int,
+                 rect: tuple[int, int, int, int], look: Look, generation: int,
+                 latest: Callable[[], int], allow_approx: bool = True):
+        super().__init__()
+        self.renderer, self.before, self.after = renderer, before, after
+        self.level, self.rect, self.look = level, rect, look
+        self.generation, self.latest = generation, latest
+        self.allow_approx = allow_approx
+        self.exact = False
+
+    def work(self):
+        if self.generation != self.latest():
+            raise Cancelled()                # a newer request is queued: skip this one
+        pixels, self.exact = self.renderer.render(self.before, self.after, self.level, self.rect,
+                                                  self.look, self.allow_approx)
+        return pixels
+
+
+# --------------------------------------------------------------------------------------------
+# Batches
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class BatchGroup:
+    """Photos sharing one output folder, with their rows in the queue."""
+    rows: list[int]
+    jobs: list[Job]
+    options: BatchOptions
+
+
+class BatchTask(Task):
+    signals_class = BatchSignals
+
+    def __init__(self, provider: EngineProvider, spec: EngineSpec, groups: list[BatchGroup]):
+        super().__init__()
+        self.provider, self.spec, self.groups = provider, spec, groups
+        self.total = sum(len(g.jobs) for g in groups)
+        self._lock = threading.Lock()
+        self._runner: BatchRunner | None = None
+        self._paused = False
+
+    # controls, from the UI thread
+    def cancel(self) -> None:
+        super().cancel()
+        with self._lock:
+            if self._runner:
+                self._runner.cancel()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+            if self._runner:
+                self._runner.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            if self._runner:
+                self._runner.resume()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def work(self) -> list[FileResult]:
+        engine = self.provider.get(self.spec, self.progress)
+        results: list[FileResult] = []
+        for group in self.groups:
+            runner = BatchRunner(engine, group.options)
+            with self._lock:
+                self._runner = runner
+                if self.token.cancelled:
+                    runner.cancel()
+                elif self._paused:
+                    runner.pause()
+            names = [j.source.name for j in group.jobs]
+
+            def on_file(done, total, message, rows=group.rows, names=names):
+                if done < total and message == names[done]:
+                    self.emit("file_started", rows[done])
+
+            def on_tile(done, total, message):
+                self.emit("tile_progress", done, total, message)
+
+            def on_result(res, rows=group.rows, first=len(results)):
+                row = rows[len(results) - first]
+                results.append(res)
+                self.emit("file_result", row, res)
+                self.progress(len(results), self.total, Path(res.source).name)
+
+            if group.jobs:
+                self.provider.runs += 1
+                runner.run(group.jobs, on_file, on_tile, on_result)
+        with self._lock:
+            self._runner = None
+        return results
