@@ -4,7 +4,8 @@ A bad photo is reported and skipped, never stops the batch; originals are never 
 outputs are written atomically (see :func:`deblur_app.imaging.io.write_photo`), so a cancelled
 batch leaves no half-written file.  Progress: ``progress(files_done, files_total, message)`` for
 the batch and ``tile_progress(done, total, message)`` inside the current photo; ``on_result`` is
-called with each :class:`FileResult` as soon as it is known.
+called with each :class:`FileResult` as soon as it is known, ``on_start(index, job)`` when a
+photo begins.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Callable
 from ..engine import CancelToken, Cancelled, Deblurrer
 from ..engine.progress import Progress, no_progress
 from ..imaging.io import ImageReadError, read_photo, write_photo
-from ..imaging.postprocess import PostSettings, apply_post
+from ..imaging.postprocess import PostSettings, apply_post, blend_with_original
 from .naming import output_format, output_paths
 from .scan import Job
 
@@ -32,6 +33,7 @@ class BatchOptions:
     jpeg_quality: int = 95
     skip_existing: bool = False
     post: PostSettings = field(default_factory=PostSettings)
+    strength: float = 1.0              # blend with the original: 0 = original, 1 = deblurred
 
 
 @dataclass
@@ -69,7 +71,8 @@ class BatchRunner:
 
     def run(self, jobs: list[Job], progress: Progress = no_progress,
             tile_progress: Progress = no_progress,
-            on_result: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+            on_result: Callable[[FileResult], None] | None = None,
+            on_start: Callable[[int, Job], None] | None = None) -> list[FileResult]:
         results: list[FileResult] = []
         total = len(jobs)
         for i, job in enumerate(jobs):
@@ -78,6 +81,8 @@ class BatchRunner:
                 res = FileResult(str(job.source), "cancelled")
             else:
                 progress(i, total, f"{job.source.name}")
+                if on_start:
+                    on_start(i, job)
                 res = self.process(job, tile_progress)
             results.append(res)
             if on_result:
@@ -104,7 +109,8 @@ class BatchRunner:
             fmt, _ = output_format(job.source, opt.fmt)
             written = []
             for scale, target in targets.items():
-                pixels = apply_post(restored.scale(scale), opt.post)
+                pixels = apply_post(blend_with_original(photo.pixels, restored.scale(scale),
+                                                        opt.strength), opt.post)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 write_photo(target, pixels, like=photo, format=fmt, jpeg_quality=opt.jpeg_quality)
                 written.append(str(target))

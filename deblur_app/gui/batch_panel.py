@@ -384,14 +384,16 @@ class BatchPanel(QWidget):
         return [i for i, e in enumerate(self.model.entries)
                 if e.status in ("waiting", "cancelled", "failed")]
 
-    def options_for(self, outdir: Path, post: PostSettings) -> BatchOptions:
+    def options_for(self, outdir: Path, post: PostSettings, strength: float = 1.0
+                    ) -> BatchOptions:
         scale = self.scale.currentData()
         scales = ("coarse", "mid", "fine") if scale == "all" else (scale,)
         return BatchOptions(outdir=outdir, scales=scales,
                             suffix=self.suffix.text(), fmt=self.fmt.currentData(),
-                            skip_existing=self.skip_existing.isChecked(), post=post)
+                            skip_existing=self.skip_existing.isChecked(), post=post,
+                            strength=strength)
 
-    def groups(self, post: PostSettings) -> list[BatchGroup]:
+    def groups(self, post: PostSettings, strength: float = 1.0) -> list[BatchGroup]:
         explicit = self.explicit_outdir()
         by_dir: dict[Path, BatchGroup] = {}
         for row in self.pending_rows():
@@ -399,7 +401,8 @@ class BatchPanel(QWidget):
             outdir = explicit or default_outdir(e.folder)
             g = by_dir.get(outdir)
             if g is None:
-                g = by_dir[outdir] = BatchGroup([], [], self.options_for(outdir, post))
+                g = by_dir[outdir] = BatchGroup([], [], self.options_for(outdir, post,
+                                                                         strength))
             g.rows.append(row)
             g.jobs.append(e.job)
         return list(by_dir.values())
@@ -417,7 +420,7 @@ class BatchPanel(QWidget):
         spec = self.host.engine_spec()
         if spec is None:
             return
-        groups = self.groups(self.host.post_settings())
+        groups = self.groups(self.host.post_settings(), self.host.look().strength)
         self.save_settings()
         self.last_outdirs = [g.options.outdir for g in groups]
         for g in groups:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from ..imaging.postprocess import PostSettings, apply_post
+from ..imaging.postprocess import PostSettings, apply_post, blend_with_original
 from .pyramid import Pyramid, to_float, to_uint8
 
 
@@ -35,13 +35,7 @@ class Look:
 
 def blend(before: np.ndarray, after: np.ndarray, strength: float) -> np.ndarray:
     """``strength`` of ``after`` over ``before`` (resized to ``after``'s size if needed)."""
-    if strength >= 1.0:
-        return after
-    if before.shape[:2] != after.shape[:2]:
-        before = cv2.resize(before, (after.shape[1], after.shape[0]),
-                            interpolation=cv2.INTER_AREA)
-    s = float(min(max(strength, 0.0), 1.0))
-    return cv2.addWeighted(after, s, before, 1.0 - s, 0.0)
+    return blend_with_original(before, after, strength)
 
 
 def finished_pixels(original: np.ndarray, output: np.ndarray, look: Look) -> np.ndarray:

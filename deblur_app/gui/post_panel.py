@@ -37,8 +37,8 @@ SPECS = {s.key: s for s in [
     SliderSpec("contrast", "Strength", 0.0, 100.0, 1.0, 0.0, "{:.0f}%",
                "Local contrast on lightness (colours keep their hue); 0 = off"),
     SliderSpec("strength", "Deblurred", 0.0, 100.0, 1.0, 100.0, "{:.0f}%",
-               "Mix of the original (0%) and the deblurred photo (100%); blends are not "
-               "applied to batches"),
+               "Mix of the original (0%) and the deblurred photo (100%), for the photo and "
+               "for batches"),
 ]}
 
 

@@ -309,11 +309,8 @@ class BatchTask(Task):
                     runner.cancel()
                 elif self._paused:
                     runner.pause()
-            names = [j.source.name for j in group.jobs]
-
-            def on_file(done, total, message, rows=group.rows, names=names):
-                if done < total and message == names[done]:
-                    self.emit("file_started", rows[done])
+            def on_start(index, job, rows=group.rows):
+                self.emit("file_started", rows[index])
 
             def on_tile(done, total, message):
                 self.emit("tile_progress", done, total, message)
@@ -326,7 +323,8 @@ class BatchTask(Task):
 
             if group.jobs:
                 self.provider.runs += 1
-                runner.run(group.jobs, on_file, on_tile, on_result)
+                runner.run(group.jobs, tile_progress=on_tile, on_result=on_result,
+                           on_start=on_start)
         with self._lock:
             self._runner = None
         return results

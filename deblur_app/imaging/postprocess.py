@@ -211,3 +211,16 @@ def apply_post(img: np.ndarray, settings: PostSettings) -> np.ndarray:
     out = adjust_contrast(img, settings.contrast)
     return unsharp_mask(out, settings.sharpen_amount, settings.sharpen_radius,
                         settings.sharpen_threshold)
+
+
+def blend_with_original(original: np.ndarray, restored: np.ndarray, strength: float) -> np.ndarray:
+    """``strength`` (0..1) of ``restored`` over ``original``; the original is area-resized to the
+    restored image's size when they differ (the 1/2 and 1/4 outputs).  1 returns ``restored``."""
+    if strength >= 1.0:
+        return restored
+    if original.shape[:2] != restored.shape[:2]:
+        original = cv2.resize(original, (restored.shape[1], restored.shape[0]),
+                              interpolation=cv2.INTER_AREA)
+    s = float(min(max(strength, 0.0), 1.0))
+    return cv2.addWeighted(restored, s, original, 1.0 - s, 0.0)
+
