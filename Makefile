@@ -40,7 +40,7 @@ package: setup
 # keep the shipped lite weights training in the background (resumable)
 train-lite: setup
 	nice -n 19 $(PY) -m deblur_app.training.train --model mimo-unet-lite --resume \
-	  --steps 40000 --lr 1.5e-4 --batch 8 --patch 128 --minutes 600
+	  --steps 60000 --lr 2e-5 --warmup 0 --batch 4 --patch 192 --minutes 600
 
 evaluate: setup
 	$(PY) -m deblur_app.training.evaluate --weights weights/mimo-unet.safetensors \

@@ -116,3 +116,81 @@ def test_bundle_entry_runs_the_cli(monkeypatch, capsys):
         bundle_entry.main()
     assert exc.value.code == 0
     assert "deblur" in capsys.readouterr().out
+
+
+# -- build.spec: the branches for platforms this machine cannot build -------------------------------
+class _Target:
+    """Stands in for PyInstaller's spec classes and records how the spec calls them."""
+    made: list = []
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+        self.name = kwargs.get("name")
+        _Target.made.append(self)
+
+
+class _Analysis(_Target):
+    def __init__(self, scripts, **kwargs):
+        super().__init__(scripts, **kwargs)
+        self.pure, self.scripts, self.binaries = [], [], []
+        self.datas = [(src, dest, "DATA") for src, dest in kwargs["datas"]]
+
+
+def run_spec(monkeypatch, tmp_path, platform):
+    """Execute build.spec as PyInstaller would, on `platform`, with stand-in build classes."""
+    import types
+    fake = {"PyInstaller": types.ModuleType("PyInstaller"),
+            "PyInstaller.utils": types.ModuleType("PyInstaller.utils"),
+            "PyInstaller.utils.hooks": types.ModuleType("PyInstaller.utils.hooks"),
+            "PyInstaller.depend": types.ModuleType("PyInstaller.depend"),
+            "PyInstaller.depend.bindepend": types.ModuleType("PyInstaller.depend.bindepend")}
+    fake["PyInstaller.utils.hooks"].collect_data_files = lambda package, **kw: []
+    fake["PyInstaller.depend.bindepend"].get_imports = lambda filename: set()
+    for name, module in fake.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(sys, "platform", platform)
+    monkeypatch.delenv("DEBLUR_BUNDLE_FULL", raising=False)
+    _Target.made = []
+    kinds = {k: type(k, (_Target,), {}) for k in ("PYZ", "EXE", "COLLECT", "BUNDLE")}
+    namespace = {"SPECPATH": str(REPO), "workpath": str(tmp_path / "work"),
+                 "DISTPATH": str(tmp_path / "dist"), "Analysis": _Analysis, "os": __import__("os"),
+                 **kinds}
+    exec(compile((REPO / "build.spec").read_text(), "build.spec", "exec"), namespace)
+    made = {}
+    for t in _Target.made:
+        made.setdefault(type(t).__name__, []).append(t)
+    return made
+
+
+@pytest.mark.parametrize("platform", ["linux", "win32", "darwin"])
+def test_build_spec_makes_two_executables_in_one_folder(monkeypatch, tmp_path, platform):
+    from deblur_app import __version__
+    made = run_spec(monkeypatch, tmp_path, platform)
+    (analysis,) = made["_Analysis"]
+    assert analysis.args[0] == [str(REPO / "deblur_app" / "bundle_entry.py")]
+    dests = {dest for _, dest, _ in analysis.datas}
+    assert "weights" in dests and "resources/samples" in dests
+    gui, cli = made["EXE"]
+    assert (gui.name, gui.kwargs["console"]) == ("deblur-studio", False)
+    assert (cli.name, cli.kwargs["console"]) == ("deblur", True)
+    (coll,) = made["COLLECT"]
+    assert coll.name == "deblur-studio" and coll.args[:2] == (gui, cli)  # GUI first: the .app's
+    if platform == "win32":
+        for exe in (gui, cli):
+            assert exe.kwargs["icon"].endswith(".ico") and Path(exe.kwargs["icon"]).is_file()
+            text = Path(exe.kwargs["version"]).read_text(encoding="utf-8")
+            assert f"'{exe.name}.exe'" in text and f"'{__version__}'" in text
+        assert "resources/icons" in dests  # the .ico, for the Inno Setup script
+    else:
+        assert gui.kwargs["icon"] is None and gui.kwargs["version"] is None
+    if platform == "darwin":
+        (app,) = made["BUNDLE"]
+        assert app.args == (coll,) and app.name == "Deblur Studio.app"
+        assert Path(app.kwargs["icon"]).suffix in (".icns", ".png")
+        plist = app.kwargs["info_plist"]
+        assert plist["LSBackgroundOnly"] is False  # the console CLI must not make it a daemon
+        assert plist["CFBundleShortVersionString"] == __version__
+        types_ = plist["CFBundleDocumentTypes"][0]["LSItemContentTypes"]
+        assert {"public.jpeg", "public.png", "public.tiff"} <= set(types_)
+    else:
+        assert "BUNDLE" not in made
