@@ -110,7 +110,7 @@ def main():
     ap.add_argument("--variants", nargs="+", default=["mimo-unet-lite", "mimo-unet"])
     ap.add_argument("--speed-mp", type=float, default=0.5)
     ap.add_argument("--memory-mp", type=float, default=24.0)
-    ap.add_argument("--plain-memory-mp", type=float, default=0.5)
+    ap.add_argument("--plain-memory-mp", type=float, default=1.0)
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -131,9 +131,11 @@ def main():
           f"engine, {args.memory_mp:g} MP photo (measured) |")
     print("|---|---|---|---|")
     for v in args.variants:
-        base_proc = peak_mb(v, 0.0, "plain")  # interpreter + torch + model, no image
+        # two sizes: the difference is the memory per megapixel, free of the fixed overhead
+        small = peak_mb(v, args.plain_memory_mp / 2, "plain")
         plain = peak_mb(v, args.plain_memory_mp, "plain")
-        per_mp = (plain - base_proc) / args.plain_memory_mp
+        per_mp = (plain - small) / (args.plain_memory_mp / 2)
+        base_proc = plain - per_mp * args.plain_memory_mp
         eng = peak_mb(v, args.memory_mp, "engine")
         print(f"| {v} | {per_mp:.0f} | {base_proc + per_mp * args.memory_mp:.0f} | {eng:.0f} |",
               flush=True)
