@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from deblur_app.engine import CancelToken, Cancelled, Deblurrer
-from deblur_app.engine.tiling import plan_tiles, tile_starts
+from deblur_app.engine.tiling import plan_tiles, tile_layout
 from deblur_app.model import MIMOUNet, NetConfig, get_variant
 from deblur_app.training.metrics import psnr
 
@@ -42,10 +42,14 @@ def test_any_size_works(shape):
 
 
 def test_tiles_start_on_multiples_of_four_and_cover():
-    for length in (4, 100, 256, 1000, 4100):
-        starts = tile_starts(length, 256, 64)
-        assert all(s % 4 == 0 for s in starts)
-        assert starts[0] == 0 and starts[-1] + min(256, length) == length
+    for length in (4, 100, 256, 1000, 4100, 12000):
+        size, starts = tile_layout(length, 256, 64)
+        assert size <= 256 and size % 4 == 0 and all(s % 4 == 0 for s in starts)
+        assert starts[0] == 0 and starts[-1] + size == length
+        overlaps = [size - (b - a) for a, b in zip(starts, starts[1:])]
+        assert all(o >= 64 for o in overlaps)
+        # evenly spread: little more work than the pixels themselves
+        assert size * len(starts) <= (256 / 192 + 0.05) * length or len(starts) == 1
     plan = plan_tiles(1001, 777, 256, 64)
     for f in (1, 2, 4):
         ny, nx = plan.normaliser(f)

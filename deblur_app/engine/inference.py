@@ -23,7 +23,7 @@ from .tiling import FACTORS, padded_crop, plan_tiles
 
 SCALES = ("coarse", "mid", "fine")
 MIN_TILE = 128
-DEFAULT_TILE = {"cpu": 512, "cuda": 1024, "mps": 768}
+DEFAULT_TILE = {"cpu": 1024, "cuda": 1024, "mps": 768}
 DEFAULT_OVERLAP = 64
 
 

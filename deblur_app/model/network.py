@@ -90,14 +90,34 @@ class FAM(nn.Module):
 
 
 class AFF(nn.Module):
-    """Asymmetric feature fusion: encoder features of all three scales into one skip."""
+    """Asymmetric feature fusion: encoder features of all three scales into one skip.
+
+    The original concatenates the three feature maps, resized to this scale, and applies a 1x1
+    convolution.  A 1x1 convolution commutes with nearest-neighbour resizing, so each input's
+    share of it is computed at that input's own (smaller) size and resized afterwards: the same
+    function, without ever holding the 7x-wide concatenation at full resolution (it dominated
+    the network's peak memory), and with fewer operations.
+    """
 
     def __init__(self, cin: int, cout: int):
         super().__init__()
         self.conv = nn.Sequential(BasicConv(cin, cout, 1), BasicConv(cout, cout, 3, relu=False))
 
-    def forward(self, a, b, c):
-        return self.conv(torch.cat([a, b, c], dim=1))
+    def forward(self, *feats: tuple[torch.Tensor, float]):
+        """``feats``: (feature map, resize factor to this scale) for each scale, in order."""
+        conv = self.conv[0].main[0]
+        out, c0 = None, 0
+        for x, factor in feats:
+            w = conv.weight[:, c0:c0 + x.shape[1]]
+            c0 += x.shape[1]
+            if factor < 1:
+                x = _resize(x, factor)
+            y = F.conv2d(x, w)
+            if factor > 1:
+                y = _resize(y, factor)
+            out = y if out is None else out.add_(y)
+        out = F.relu(out + conv.bias.view(1, -1, 1, 1))
+        return self.conv[1](out)
 
 
 def _resize(x, factor: float):
@@ -145,9 +165,8 @@ class MIMOUNet(nn.Module):
         e2 = self.Encoder[1](self.FAM2(self.feat_extract[1](e1), s2))
         e3 = self.Encoder[2](self.FAM1(self.feat_extract[2](e2), s4))
 
-        e3_up = _resize(e3, 2)
-        skip2 = self.drop(self.AFFs[1](_resize(e1, 0.5), e2, e3_up))
-        skip1 = self.drop(self.AFFs[0](e1, _resize(e2, 2), _resize(e3_up, 2)))
+        skip2 = self.drop(self.AFFs[1]((e1, 0.5), (e2, 1), (e3, 2)))
+        skip1 = self.drop(self.AFFs[0]((e1, 1), (e2, 2), (e3, 4)))
 
         z = self.Decoder[0](e3)
         coarse = self.ConvsOut[0](z) + x4
