@@ -60,7 +60,8 @@ class Deblurrer:
         if precision not in ("auto", "fp32", "fp16"):
             raise ValueError("precision must be auto, fp32 or fp16")
         self.precision = precision
-        self.channels_last = (self.device.type == "cuda") if channels_last is None \
+        # measured with bench/engine.py: ~25 % faster on this CPU too (not measured on MPS)
+        self.channels_last = (self.device.type in ("cuda", "cpu")) if channels_last is None \
             else channels_last
         self._cpu_model = model.float().eval()
         self.model = self._place(self._cpu_model, self.device)
