@@ -17,15 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 
-
-def peak_rss_mb() -> float:
-    """This process's own peak resident memory (VmHWM).  Not ru_maxrss: on Linux that survives
-    fork + exec, so a child would report its parent's peak."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
 import subprocess
 import sys
 import time
@@ -38,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from deblur_app.engine import CancelToken, Cancelled, Deblurrer  # noqa: E402
+from deblur_app.engine.memory import peak_rss_mb  # noqa: E402
 from deblur_app.model import build  # noqa: E402
 from deblur_app.model.shipped import shipped_weights  # noqa: E402
 

@@ -3,15 +3,6 @@ assembly (the network replaced by its own input pyramid, which costs nothing), p
 resident memory.  The network's own memory per tile does not depend on the photo's size."""
 import json
 
-
-def peak_rss_mb() -> float:
-    """This process's own peak resident memory (VmHWM).  Not ru_maxrss: on Linux that survives
-    fork + exec, so a child would report its parent's peak."""
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
 import sys
 
 import numpy as np
@@ -19,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from deblur_app.engine import Deblurrer
+from deblur_app.engine.memory import peak_rss_mb
 from deblur_app.model import MIMOUNet, NetConfig, get_variant
 
 
