@@ -3,16 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..imaging.io import output_format_for
+from ..imaging.io import format_for_suffix, output_format_for
 from .scan import Job
-
-_FORMAT_BY_SUFFIX = {".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG",
-                     ".tif": "TIFF", ".tiff": "TIFF", ".webp": "WEBP", ".bmp": "BMP"}
 
 
 def output_format(source: Path, requested: str = "same") -> tuple[str, str]:
     """(Pillow format, extension) of the output for ``source``, decided before reading it."""
-    return output_format_for(_FORMAT_BY_SUFFIX.get(source.suffix.lower(), "PNG"), requested)
+    return output_format_for(format_for_suffix(source) or "PNG", requested)
 
 
 def output_paths(job: Job, outdir: Path, scales: tuple[str, ...], suffix: str = "_deblurred",

@@ -63,6 +63,7 @@ __all__ = [
     "ImageReadError",
     "ImageWriteError",
     "Photo",
+    "format_for_suffix",
     "is_supported",
     "output_format_for",
     "read_photo",
@@ -149,6 +150,11 @@ class Photo:
 def is_supported(path: str | os.PathLike) -> bool:
     """Whether the file name has an extension Deblur Studio reads (case-insensitive)."""
     return Path(path).suffix.lower() in SUPPORTED_EXTENSIONS
+
+
+def format_for_suffix(path: str | os.PathLike) -> str | None:
+    """The Pillow format a file name's extension stands for ('JPEG', 'PNG', ...), or None."""
+    return _FORMAT_BY_EXTENSION.get(Path(path).suffix.lower())
 
 
 def output_format_for(photo_format: str, requested: str) -> tuple[str, str]:
@@ -531,7 +537,7 @@ def _resolve_format(format: str | None, target: Path, like: Photo | None) -> str
         if fmt is None:
             raise ValueError(f"unsupported output format {format!r}")
         return fmt
-    fmt = _FORMAT_BY_EXTENSION.get(target.suffix.lower())
+    fmt = format_for_suffix(target)
     if fmt is None and like is not None:
         fmt = _FORMAT_ALIASES.get(like.format.upper())
     if fmt is None:
