@@ -37,6 +37,7 @@ class Restored:
     seconds: float = 0.0
     tiles: int = 0
     notes: list[str] = field(default_factory=list)
+    kernel: np.ndarray | None = None   # the estimated blur kernel (shake estimation only)
 
     def scale(self, name: str) -> np.ndarray:
         out = getattr(self, name)

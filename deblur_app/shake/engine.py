@@ -1,0 +1,210 @@
+"""Shake estimation as a restoration method with the network's contract.
+
+    engine = open_shake(kernel_size="auto", region=None, detail="auto")
+    result = engine.run(pixels, scales=("fine",), progress=cb, cancel=token)
+    result.kernel      # the estimated blur kernel (None when no clear shake was found)
+
+The kernel is estimated once per photo on a grey ~1 MP region (the most textured one, or the
+user's), checked for plausibility, then every colour channel of the photo is deconvolved in
+tiles.  The coarse and mid outputs are the photo shrunk 4 and 2 times deconvolved with the kernel
+shrunk alike.  When the estimate is not trusted all outputs are the (resized) input and a note
+says "no clear shake found".
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..engine.inference import SCALES, Restored, _as_rgb_float
+from ..engine.progress import CancelToken, Progress, no_progress
+from ..engine.tiling import FACTORS
+from . import kernel as K
+from .deconvolve import deconvolve, detail_for_noise, noise_sigma, weight_for
+from .estimate import estimate_kernel, l0_energy
+from .region import choose_region, grey, textured_fraction
+
+NO_SHAKE = "no clear shake found"
+AUTO_START, AUTO_GROWTH, MAX_KERNEL = 15, 1.6, 101
+MIN_ENERGY_GAIN = 0.96        # a kernel must explain the region this much better than none
+MIN_SIDE = 32                 # smaller photos carry too little to estimate a shake from
+MIN_TEXTURE = 0.03            # fraction of the region that must show detail
+MIN_EXTENT = 1.5              # kernels spreading less than this (px) are "already sharp"
+MAX_FILL = 0.35               # kernels filling more of their box than this are noise-fitted
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    name: str
+    title: str
+
+
+SHAKE = MethodInfo("shake", "Shake estimation")
+
+
+def parse_region(text: str) -> tuple[int, int, int, int]:
+    """``"X,Y,W,H"`` -> a tuple, with a clear message for anything else."""
+    parts = text.replace(" ", "").split(",")
+    try:
+        x, y, w, h = (int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"region must be X,Y,W,H in whole pixels, got {text!r}") from None
+    if x < 0 or y < 0 or w < MIN_SIDE or h < MIN_SIDE:
+        raise ValueError(f"region {text!r}: X and Y must be >= 0 and W, H at least {MIN_SIDE} px")
+    return x, y, w, h
+
+
+def check_kernel_size(size) -> int | None:
+    """None for "auto", else an odd size between 3 and MAX_KERNEL."""
+    if size is None or str(size).lower() == "auto":
+        return None
+    try:
+        n = int(size)
+    except ValueError:
+        raise ValueError(f"kernel size must be a whole number or auto, got {size!r}") from None
+    if not 3 <= n <= MAX_KERNEL:
+        raise ValueError(f"kernel size must be between 3 and {MAX_KERNEL} px, got {n}")
+    return n | 1
+
+
+def check_detail(detail) -> float | None:
+    """None for "auto" (noise-aware), else a float in 0..1."""
+    if detail is None or str(detail).lower() == "auto":
+        return None
+    try:
+        d = float(detail)
+    except ValueError:
+        raise ValueError(f"detail must be a number from 0 to 1 or auto, got {detail!r}") from None
+    if not 0.0 <= d <= 1.0:
+        raise ValueError(f"detail must be between 0 and 1, got {d}")
+    return d
+
+
+@dataclass
+class KernelEstimate:
+    kernel: np.ndarray | None            # None: refused
+    region: tuple[int, int, int, int]
+    reason: str                          # why it was refused, or a description
+
+
+class ShakeDeblurrer:
+    """Blind kernel estimation + deconvolution behind the same ``run`` as the network."""
+
+    variant = SHAKE
+    device = "cpu"
+    source = "kernel estimation + deconvolution"
+
+    def __init__(self, kernel_size: int | None = None,
+                 region: tuple[int, int, int, int] | None = None, detail: float | None = None):
+        self.kernel_size = kernel_size
+        self.region = region
+        self.detail = detail
+        self.last_kernel: np.ndarray | None = None
+
+    def describe(self) -> str:
+        size = "auto" if self.kernel_size is None else f"{self.kernel_size} px"
+        detail = "auto" if self.detail is None else f"{self.detail:g}"
+        return f"{SHAKE.title} (kernel {size}, detail {detail})"
+
+    # -- estimation ---------------------------------------------------------------------------
+    def estimate(self, image: np.ndarray, progress: Progress = no_progress,
+                 cancel: CancelToken | None = None) -> KernelEstimate:
+        cancel = cancel or CancelToken()
+        g = grey(image)
+        h, w = g.shape
+        if min(h, w) < MIN_SIDE:
+            return KernelEstimate(None, (0, 0, w, h), f"{NO_SHAKE} (photo smaller than "
+                                  f"{MIN_SIDE} px)")
+        if self.region is None:
+            box = choose_region(g)
+        else:
+            x, y, rw, rh = self.region
+            if x + MIN_SIDE > w or y + MIN_SIDE > h:
+                raise ValueError(f"region {x},{y},{rw},{rh} lies outside the {w}x{h} photo")
+            box = (x, y, min(rw, w - x), min(rh, h - y))
+        x, y, rw, rh = box
+        crop = g[y:y + rh, x:x + rw]
+        if textured_fraction(crop) < MIN_TEXTURE:
+            return KernelEstimate(None, box, f"{NO_SHAKE} (too little detail in the region "
+                                  f"{x},{y},{rw},{rh})")
+        limit = max(3, min(MAX_KERNEL, min(rw, rh) // 3) | 1)
+        if self.kernel_size:
+            sizes = [min(self.kernel_size, limit)]
+        else:   # two sizes; the one whose kernel explains the region best wins
+            base = K.odd(min(max(AUTO_START, max(h, w) / 60), 35))
+            sizes = sorted({min(base, limit), min(K.odd(base * AUTO_GROWTH), limit)})
+        best, best_energy = None, np.inf
+        for size in sizes:
+            k = estimate_kernel(crop, size, cancel, progress)
+            energy = l0_energy(crop, k, cancel=cancel)
+            if energy < best_energy:
+                best, best_energy = k, energy
+        sharp_energy = l0_energy(crop, K.delta(3), cancel=cancel)
+        if best_energy > MIN_ENERGY_GAIN * sharp_energy:
+            return KernelEstimate(None, box, f"{NO_SHAKE} (no kernel explains the region clearly "
+                                  "better than a sharp photo)")
+        k = best
+        return KernelEstimate(*_judge(k, box))
+
+    # -- the method ---------------------------------------------------------------------------
+    def run(self, image: np.ndarray, scales=SCALES, progress: Progress | None = None,
+            cancel: CancelToken | None = None) -> Restored:
+        image = _as_rgb_float(image)
+        scales = tuple(s for s in SCALES if s in scales)
+        if not scales:
+            raise ValueError(f"ask for at least one of {SCALES}")
+        progress = progress or no_progress
+        cancel = cancel or CancelToken()
+        t0 = time.perf_counter()
+        est = self.estimate(image, progress, cancel)
+        self.last_kernel = est.kernel
+        res = Restored(device="cpu", kernel=est.kernel, notes=[est.reason])
+        if est.kernel is None:
+            for s in scales:
+                setattr(res, s, _shrink(image, FACTORS[s]))
+        else:
+            detail = self.detail
+            if detail is None:
+                sigma = noise_sigma(grey(image[:2048, :2048]))
+                detail = detail_for_noise(sigma)
+                res.notes.append(f"detail {detail:.2f} (auto, noise {100 * sigma:.2f} %)")
+            weight = weight_for(detail)
+            tiles = 0
+            for s in scales[::-1]:                      # fine first: the one that matters
+                f = FACTORS[s]
+                small = _shrink(image, f)
+                out = deconvolve(small, K.scaled(est.kernel, f), weight, cancel, progress)
+                tiles += -(-small.shape[0] // 1024) * -(-small.shape[1] // 1024)
+                setattr(res, s, out)
+            res.tiles = tiles
+        res.seconds = time.perf_counter() - t0
+        return res
+
+
+def open_shake(kernel_size="auto", region=None, detail="auto") -> ShakeDeblurrer:
+    """The shake method with user settings validated (ValueError with a clear message)."""
+    if isinstance(region, str):
+        region = parse_region(region)
+    return ShakeDeblurrer(check_kernel_size(kernel_size), region, check_detail(detail))
+
+
+def _shrink(image: np.ndarray, factor: int) -> np.ndarray:
+    if factor == 1:
+        return image
+    h, w = image.shape[:2]
+    size = (-(-w // factor), -(-h // factor))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _judge(k: np.ndarray, box) -> tuple[np.ndarray | None, tuple, str]:
+    x, y, w, h = box
+    spread = K.extent(k)
+    fill = float((k > 0.1 * k.max()).mean())
+    if spread < MIN_EXTENT:
+        return None, box, f"{NO_SHAKE} (the photo looks sharp: blur under {MIN_EXTENT:g} px)"
+    if fill > MAX_FILL:
+        return None, box, f"{NO_SHAKE} (the blur could not be identified reliably)"
+    return k, box, (f"shake kernel {k.shape[0]} px (blur about {spread:.0f} px), estimated on "
+                    f"region {x},{y},{w},{h}")
