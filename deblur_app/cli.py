@@ -50,7 +50,38 @@ def build_parser() -> argparse.ArgumentParser:
                     help="write per-file results as JSON")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     ap.add_argument("--version", action="version", version=f"deblur {__version__}")
+    # -- shake estimation (deblur_app.shake) --
+    sh = ap.add_argument_group("shake estimation (--method shake)")
+    sh.add_argument("--method", choices=["network", "shake"], default="network",
+                    help="network: MIMO-UNet; shake: estimate the camera-shake kernel of each "
+                         "photo and deconvolve it")
+    sh.add_argument("--kernel-size", default="auto", metavar="N|auto",
+                    help="largest blur to look for, in pixels (odd, 3..101; default auto)")
+    sh.add_argument("--region", default=None, metavar="X,Y,W,H",
+                    help="estimate the shake on this rectangle (default: the most detailed ~1 MP)")
+    sh.add_argument("--detail", default="auto", metavar="0..1|auto",
+                    help="deconvolution: more detail (1) or fewer artefacts (0); "
+                         "default auto, from the photo's noise")
+    sh.add_argument("--save-kernel", action="store_true",
+                    help="also write the estimated kernel as a PNG next to each output")
     return ap
+
+
+def open_method_engine(args):
+    """The shake engine when --method shake (options checked, ValueError if bad), else None."""
+    if args.method != "shake":
+        return None
+    from .shake import open_shake
+    return open_shake(args.kernel_size, args.region, args.detail)
+
+
+def save_kernel_next_to(output: str, kernel) -> str:
+    """Write the kernel picture as ``<output stem>_kernel.png`` beside ``output``."""
+    from .imaging.io import write_photo
+    from .shake.kernel import picture
+    target = Path(output).with_name(Path(output).stem + "_kernel.png")
+    write_photo(target, picture(kernel), format="PNG", bit_depth=8)
+    return str(target)
 
 
 def load_engine(weights: Path | None, model: str | None, device: str, tile, overlap,
@@ -83,8 +114,8 @@ def main(argv=None) -> int:
         print("error: no photos to process", file=sys.stderr)
         return 2
     try:
-        engine = load_engine(args.weights, args.model, args.device, args.tile, args.overlap,
-                             args.fp32)
+        engine = open_method_engine(args) or load_engine(
+            args.weights, args.model, args.device, args.tile, args.overlap, args.fp32)
     except (WeightsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -119,6 +150,9 @@ def main(argv=None) -> int:
                 f"about {format_seconds(left)} left)")
         for n in res.notes:
             say(f"note: {n}")
+        if args.save_kernel and res.status == "done" and getattr(engine, "last_kernel", None) \
+                is not None:
+            say(f"kernel: {save_kernel_next_to(res.outputs[0], engine.last_kernel)}")
 
     results_seen: list = []
     try:

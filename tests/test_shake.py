@@ -1,0 +1,190 @@
+"""Shake estimation: a known kernel recovered and removed, borders, clipped lights, refusals,
+odd sizes, cancel, 16-bit, tiles, and the deblur command with --method shake."""
+import cv2
+import numpy as np
+import pytest
+
+from deblur_app.cli import main
+from deblur_app.engine import CancelToken, Cancelled
+from deblur_app.imaging.io import read_photo
+from deblur_app.shake import NO_SHAKE, ShakeDeblurrer, open_shake
+from deblur_app.shake import kernel as K
+from deblur_app.shake.deconvolve import deconvolve, deconvolve_block, noise_sigma
+from deblur_app.shake.estimate import estimate_kernel
+from deblur_app.shake.synthetic import blur, scene, shaken
+from deblur_app.training.kernels import linear_kernel
+from deblur_app.training.metrics import psnr
+
+
+@pytest.fixture(scope="module")
+def shaky():
+    return shaken(4, length=9)          # sharp, blurred, true kernel (25 px box)
+
+
+@pytest.fixture(scope="module")
+def restored(shaky):
+    return open_shake().run(shaky[1])
+
+
+def test_recovers_a_known_kernel_and_gains_5_db(shaky, restored):
+    sharp, blurred, true_k = shaky
+    assert restored.kernel is not None, restored.notes
+    assert K.similarity(restored.kernel, true_k) >= 0.8
+    assert abs(float(restored.kernel.sum()) - 1) < 1e-4 and restored.kernel.min() >= 0
+    assert psnr(restored.fine, sharp) >= psnr(blurred, sharp) + 5
+    # the three scales have the network's sizes, and the small ones are sharper too
+    assert restored.mid.shape == (192, 192, 3) and restored.coarse.shape == (96, 96, 3)
+    small_sharp = cv2.resize(sharp, (192, 192), interpolation=cv2.INTER_AREA)
+    small_blur = cv2.resize(blurred, (192, 192), interpolation=cv2.INTER_AREA)
+    assert psnr(restored.mid, small_sharp) > psnr(small_blur, small_sharp) + 2
+
+
+def test_borders_do_not_ring(shaky):
+    sharp, blurred, true_k = shaky
+    out = deconvolve(blurred, true_k, 2000.0)
+    band = np.zeros(sharp.shape[:2], bool)
+    band[:20], band[-20:], band[:, :20], band[:, -20:] = True, True, True, True
+    inner = ~band
+    gain_border = psnr(out[band], sharp[band]) - psnr(blurred[band], sharp[band])
+    gain_inner = psnr(out[inner], sharp[inner]) - psnr(blurred[inner], sharp[inner])
+    assert gain_border > 5 and gain_border > gain_inner - 6
+    # a plain circular FFT deconvolution (no smooth extension) would ring at the borders
+    wrapped = deconvolve_block(np.ascontiguousarray(blurred.transpose(2, 0, 1)), true_k, 2000.0)
+    assert np.allclose(wrapped.transpose(1, 2, 0).clip(0, 1), out, atol=1e-4)
+
+
+def test_clipped_highlights_neither_spoil_the_kernel_nor_ring():
+    rng = np.random.default_rng(7)
+    hdr = scene(rng, 320, 320)
+    for _ in range(6):                   # street lights: far brighter than the sensor holds
+        cv2.circle(hdr, (int(rng.integers(320)), int(rng.integers(320))), 3, (4, 4, 4), -1)
+    true_k = linear_kernel(11, 0.6, 21)
+    blurred = np.clip(blur(hdr, true_k), 0, 1).astype(np.float32)
+    sharp = np.clip(hdr, 0, 1)
+    k = estimate_kernel(blurred.mean(axis=2), 21)
+    assert K.similarity(k, true_k) >= 0.8
+    out = deconvolve(blurred, true_k, 1000.0)
+    near = cv2.dilate((hdr.max(axis=2) > 1).astype(np.uint8), np.ones((31, 31), np.uint8)) > 0
+    assert psnr(out[near], sharp[near]) > psnr(blurred[near], sharp[near]) + 2
+    assert psnr(out, sharp) > psnr(blurred, sharp) + 4
+
+
+def test_flat_sky_is_refused_and_returned_unchanged():
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[0:240, 0:320].astype(np.float32)
+    sky = np.stack([0.4 + 0.2 * yy / 240, 0.6 + 0.1 * xx / 320, 0.9 + 0 * xx], axis=-1)
+    sky = np.clip(sky + rng.normal(0, 0.01, sky.shape), 0, 1).astype(np.float32)
+    res = ShakeDeblurrer().run(sky)
+    assert res.kernel is None and any(NO_SHAKE in n for n in res.notes)
+    assert np.array_equal(res.fine, sky)
+    assert res.mid.shape == (120, 160, 3) and res.coarse.shape == (60, 80, 3)
+
+
+def test_a_sharp_photo_is_left_alone(shaky):
+    res = ShakeDeblurrer().run(shaky[0], scales=("fine",))
+    assert res.kernel is None and NO_SHAKE in res.notes[0]
+    assert np.array_equal(res.fine, shaky[0])
+
+
+@pytest.mark.parametrize("h,w", [(1, 1), (3, 200), (37, 53)])
+def test_tiny_and_odd_sizes(h, w):
+    img = np.random.default_rng(0).random((h, w, 3), dtype=np.float32)
+    res = ShakeDeblurrer().run(img)
+    assert res.fine.shape == (h, w, 3)
+    assert res.mid.shape == (-(-h // 2), -(-w // 2), 3)
+    assert res.coarse.shape == (-(-h // 4), -(-w // 4), 3)
+
+
+def test_odd_sized_photo_is_deconvolved_with_right_sizes(shaky):
+    _, blurred, true_k = shaky
+    crop = blurred[:201, :157]
+    res = ShakeDeblurrer(kernel_size=25).run(crop)
+    assert res.fine.shape == (201, 157, 3) and res.coarse.shape == (51, 40, 3)
+
+
+def test_tiles_match_the_whole_photo(shaky):
+    _, blurred, true_k = shaky
+    whole = deconvolve(blurred, true_k, 2000.0, tile=4096)
+    tiled = deconvolve(blurred, true_k, 2000.0, tile=100)
+    assert psnr(tiled, whole) > 45
+
+
+class _CountingToken(CancelToken):
+    """Cancels itself on the n-th check: proves checks happen inside the iterations."""
+
+    def __init__(self, n):
+        super().__init__()
+        self.n, self.calls = n, 0
+
+    def check(self):
+        self.calls += 1
+        if self.calls >= self.n:
+            self.cancel()
+        super().check()
+
+
+def test_cancel_is_checked_inside_the_iterations(shaky):
+    _, blurred, true_k = shaky
+    block = np.ascontiguousarray(blurred.transpose(2, 0, 1))
+    token = _CountingToken(3)
+    with pytest.raises(Cancelled):
+        deconvolve_block(block, true_k, 2000.0, token)     # one block, cancelled mid-way
+    token = _CountingToken(5)
+    with pytest.raises(Cancelled):
+        estimate_kernel(blurred.mean(axis=2), 25, token)   # inside the first L0 solve
+    calls = []
+    token = CancelToken()
+
+    def progress(done, total, message):
+        calls.append(done)
+        token.cancel()
+    with pytest.raises(Cancelled):
+        ShakeDeblurrer().run(blurred, progress=progress, cancel=token)
+    assert len(calls) == 1
+
+
+def test_sixteen_bit_levels_survive(shaky, restored):
+    sharp = shaky[0]
+    img16 = (np.round(sharp * 65535) / 65535).astype(np.float32)
+    res = ShakeDeblurrer().run(img16, scales=("fine",))   # refused: returned bit for bit
+    assert np.array_equal(res.fine, img16)
+    assert len(np.unique(restored.fine)) > 4 * 256       # float out, not 8-bit levels
+
+
+def test_noise_estimate_tracks_the_noise():
+    rng = np.random.default_rng(0)
+    flat = scene(rng, 256, 256).mean(axis=2)
+    assert noise_sigma(flat) < 0.002
+    noisy = flat + rng.normal(0, 0.02, flat.shape).astype(np.float32)
+    assert 0.014 < noise_sigma(noisy) < 0.026
+
+
+@pytest.mark.parametrize("opts,msg", [
+    (["--kernel-size", "2"], "kernel size must be between"),
+    (["--kernel-size", "big"], "kernel size must be a whole number"),
+    (["--detail", "1.5"], "detail must be between 0 and 1"),
+    (["--region", "1,2,3"], "region must be X,Y,W,H"),
+    (["--region", "0,0,10,10"], "at least 32 px"),
+])
+def test_cli_rejects_bad_shake_options(tmp_path, capsys, opts, msg, shaky):
+    photo = tmp_path / "a.png"
+    cv2.imwrite(str(photo), (shaky[1][..., ::-1] * 255).astype(np.uint8))
+    assert main([str(photo), "-o", str(tmp_path / "out"), "--method", "shake", *opts]) == 2
+    err = capsys.readouterr().err
+    assert msg in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_shake_writes_16_bit_output_and_the_kernel(tmp_path, capsys, shaky):
+    photo = tmp_path / "shaky.png"
+    cv2.imwrite(str(photo), (shaky[1][..., ::-1] * 65535 + 0.5).astype(np.uint16))
+    out = tmp_path / "out"
+    assert main([str(photo), "-o", str(out), "--method", "shake", "--save-kernel",
+                 "--region", "0,0,384,384", "--quiet"]) == 0
+    result = read_photo(out / "shaky_deblurred.png")
+    assert result.bit_depth == 16
+    assert psnr(result.pixels, shaky[0]) > psnr(shaky[1], shaky[0]) + 5
+    kernel_png = read_photo(out / "shaky_deblurred_kernel.png")
+    assert kernel_png.width >= 128 and kernel_png.pixels.max() == 1.0
+    # the kernel picture is the trace of the blur: a bright line on black
+    assert (kernel_png.pixels[..., 0] > 0.1).mean() < 0.3
