@@ -26,7 +26,7 @@ LAMBDA_START = 2e-3     # L0 weight at the start of each level, divided by 1.1 e
 LAMBDA_MIN = 1e-4
 ITERATIONS = 5          # latent/kernel alternations per pyramid level
 KERNEL_REG = 2e-3       # Tikhonov weight of the kernel fit, relative to the gradient energy
-KERNEL_FLOOR = 0.05     # kernel values under this fraction of the peak are dropped while fitting
+KERNEL_FLOOR = 0.02     # kernel values under this fraction of the peak are dropped while fitting
 
 
 @dataclass
@@ -125,7 +125,7 @@ def estimate_kernel(grey: np.ndarray, kernel_size: int, cancel: CancelToken | No
             if progress:
                 progress(done, total, f"estimating the shake: level {li + 1}/{len(levels)}")
         k = K.centre(k)
-    return K.centre(K.clean(k, 0.05, 0.1))
+    return K.centre(K.clean(k, KERNEL_FLOOR, 0.1))
 
 
 def l0_energy(grey: np.ndarray, k: np.ndarray, lam: float = 2e-3,
