@@ -115,20 +115,19 @@ class ShakeDeblurrer:
     def estimate(self, image: np.ndarray, progress: Progress = no_progress,
                  cancel: CancelToken | None = None) -> KernelEstimate:
         cancel = cancel or CancelToken()
-        g = grey(image)
-        h, w = g.shape
+        h, w = image.shape[:2]
         if min(h, w) < MIN_SIDE:
             return KernelEstimate(None, (0, 0, w, h), f"{NO_SHAKE} (photo smaller than "
                                   f"{MIN_SIDE} px)")
         if self.region is None:
-            box = choose_region(g)
+            box = choose_region(image)
         else:
             x, y, rw, rh = self.region
             if x + MIN_SIDE > w or y + MIN_SIDE > h:
                 raise ValueError(f"region {x},{y},{rw},{rh} lies outside the {w}x{h} photo")
             box = (x, y, min(rw, w - x), min(rh, h - y))
         x, y, rw, rh = box
-        crop = g[y:y + rh, x:x + rw]
+        crop = grey(image[y:y + rh, x:x + rw])
         if textured_fraction(crop) < MIN_TEXTURE:
             return KernelEstimate(None, box, f"{NO_SHAKE} (too little detail in the region "
                                   f"{x},{y},{rw},{rh})")

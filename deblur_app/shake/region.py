@@ -33,9 +33,10 @@ def textured_fraction(g: np.ndarray, window: int = 15) -> float:
     return float(texture_map(g, window).mean()) if g.size else 0.0
 
 
-def choose_region(g: np.ndarray, pixels: int = REGION_PIXELS) -> tuple[int, int, int, int]:
-    """(x, y, w, h) of the ~``pixels`` window with the most detail."""
-    h, w = g.shape
+def choose_region(image: np.ndarray, pixels: int = REGION_PIXELS) -> tuple[int, int, int, int]:
+    """(x, y, w, h) of the ~``pixels`` window of an RGB photo with the most detail (searched
+    on a small copy: no full-size grey image is made)."""
+    h, w = image.shape[:2]
     if h * w <= pixels:
         return 0, 0, w, h
     side = int(math.sqrt(pixels))
@@ -45,7 +46,7 @@ def choose_region(g: np.ndarray, pixels: int = REGION_PIXELS) -> tuple[int, int,
     if rh < side:
         rw = min(w, pixels // rh)
     f = max(1, max(h, w) // 512)             # search on a small copy
-    small = cv2.resize(g, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA)
+    small = grey(cv2.resize(image, (max(1, w // f), max(1, h // f)), interpolation=cv2.INTER_AREA))
     score = texture_map(small, 7)
     bw, bh = max(1, rw // f), max(1, rh // f)
     sums = cv2.boxFilter(score, -1, (bw, bh), normalize=False, anchor=(0, 0),
