@@ -470,7 +470,7 @@ def test_failed_encoder_leaves_nothing_behind(tmp_path, monkeypatch):
     assert not target.exists() and leftovers(tmp_path) == []
     temp = seen[0]  # written next to the target under a hidden temporary name
     assert temp.parent == tmp_path
-    assert temp.name.startswith(".out.jpg.") and temp.name.endswith(".part")
+    assert temp.name.startswith(".deblur-") and temp.name.endswith(".part")
 
     target.write_bytes(b"previous result")
     with pytest.raises(ImageWriteError):

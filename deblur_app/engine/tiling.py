@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .scales import FACTORS
+
 ALIGN = 4
-FACTORS = {"coarse": 4, "mid": 2, "fine": 1}
 
 
 def round_up(n: int, m: int = ALIGN) -> int:
@@ -35,10 +36,6 @@ def tile_layout(length: int, tile: int, overlap: int) -> tuple[int, list[int]]:
     starts = [min(last, (i * last // (n - 1)) // ALIGN * ALIGN) for i in range(n)]
     starts[-1] = last
     return size, starts
-
-
-def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    return tile_layout(length, tile, overlap)[1]
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from ..model.shipped import available_shipped, default_model_for, model_card, sh
 from ..resources import sample_photo
 from .batch_panel import BatchPanel
 from .dialogs import TextDialog, about_dialog, model_card_markdown
-from .document import SCALE_TITLES, DeblurOutcome, PhotoDocument, Region
+from ..engine.scales import BUTTONS as SCALE_BUTTONS, TITLES as SCALE_TITLES
+from .document import DeblurOutcome, PhotoDocument, Region
 from .look import Look
 from .message_bar import MessageBar
 from .post_panel import PostPanel
@@ -37,7 +38,6 @@ from .workers import (DeblurTask, EngineProvider, EngineSpec, LoadPhotoTask, Sav
 APP_NAME = "Deblur Studio"
 PREVIEW_BUDGET = {"cpu": 350_000, "mps": 2_000_000, "cuda": 4_000_000}  # pixels
 SCALE_KEYS = {"coarse": "1", "mid": "2", "fine": "3"}
-SCALE_BUTTONS = {"coarse": "Coarse ¼", "mid": "Mid ½", "fine": "Fine"}
 MODE_KEYS = {"side": "Y", "split": "X", "after": "A"}
 
 

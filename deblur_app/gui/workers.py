@@ -22,8 +22,10 @@ from ..batch import BatchOptions, BatchRunner, FileResult, Job
 from ..engine import SCALES, CancelToken, Cancelled, Deblurrer
 from ..imaging.io import ImageReadError, ImageWriteError, Photo, read_photo, write_photo
 from ..model import WeightsError, load_model
-from .document import SCALE_FACTORS, DeblurOutcome, Region
-from .look import Look, LookRenderer, finished_pixels
+from ..engine.scales import FACTORS as SCALE_FACTORS
+from .document import DeblurOutcome, Region
+from ..imaging.postprocess import finish
+from .look import Look, LookRenderer
 from .pyramid import Pyramid
 
 _USER_ERRORS = (WeightsError, ImageReadError, ImageWriteError, ValueError, OSError, KeyError)
@@ -225,7 +227,7 @@ class SaveTask(Task):
 
     def work(self) -> Path:
         self.progress(0, 0, f"Saving {self.target.name}…")
-        pixels = finished_pixels(self.photo.pixels, self.output, self.look)
+        pixels = finish(self.photo.pixels, self.output, self.look.strength, self.look.post)
         self.token.check()
         return write_photo(self.target, pixels, like=self.photo, format=self.fmt,
                            jpeg_quality=self.jpeg_quality)
