@@ -649,3 +649,25 @@ def _write_atomically(target: Path, encode: Callable[[BinaryIO], None], fmt: str
         raise ImageWriteError(target, exc.strerror or str(exc)) from exc
     except Exception as exc:  # noqa: BLE001 - an encoder's failure, named
         raise ImageWriteError(target, f"could not encode {fmt}: {exc}") from exc
+
+
+SOFTWARE_NAME = "Deblur Studio"
+
+
+def written_by_us(path: str | os.PathLike) -> bool:
+    """Whether the file carries Deblur Studio's processing record (looked for in its metadata
+    blocks, which every format we write keeps near its start or its end)."""
+    mark = SOFTWARE_NAME.encode()
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+            if mark in head:
+                return True
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            if size <= len(head):
+                return False
+            fh.seek(max(len(head), size - (1 << 20)))
+            return mark in fh.read()
+    except OSError:
+        return False
