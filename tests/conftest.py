@@ -28,9 +28,9 @@ class IdentityEngine:
     ``tiles`` steps of ``delay`` seconds each, with the real progress and cancel protocol.
     Lets batch and window tests run in milliseconds, or for as long as they need."""
 
-    def __init__(self, delay: float = 0.0, tiles: int = 1):
+    def __init__(self, delay: float = 0.0, tiles: int = 1, busy: bool = False):
         from types import SimpleNamespace
-        self.delay, self.tiles = delay, tiles
+        self.delay, self.tiles, self.busy = delay, tiles, busy   # busy: compute, not sleep
         self.variant = SimpleNamespace(name="identity", title="Identity (test double)")
         self.source = "test double"
         self.device = "cpu"
@@ -47,7 +47,11 @@ class IdentityEngine:
         for i in range(self.tiles):
             if cancel is not None:
                 cancel.check()
-            if self.delay:
+            if self.delay and self.busy:      # real work (filters) for ``delay`` seconds
+                end = time.perf_counter() + self.delay
+                while time.perf_counter() < end:
+                    cv2.GaussianBlur(image[:256, :256], (0, 0), 2.0)
+            elif self.delay:
                 time.sleep(self.delay)
             if progress is not None:
                 progress(i + 1, self.tiles, f"tile {i + 1}/{self.tiles}")

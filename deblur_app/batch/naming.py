@@ -24,6 +24,7 @@ from ..imaging.io import format_for_suffix, output_format_for
 from .scan import Job
 
 EXISTING_POLICIES = ("rename", "skip", "overwrite")
+DEFAULT_SUFFIX = "_deblurred"
 MAX_SUFFIX = 100
 _CASE_INSENSITIVE = sys.platform in ("darwin", "win32")
 
@@ -54,7 +55,7 @@ def result_name(stem: str, suffix: str, scale: str, scales: tuple[str, ...], ext
 
 
 def output_paths(job: Job, outdir: Path | None, scales: tuple[str, ...],
-                 suffix: str = "_deblurred", fmt: str = "same") -> dict[str, Path]:
+                 suffix: str = DEFAULT_SUFFIX, fmt: str = "same") -> dict[str, Path]:
     """Where each requested scale of ``job`` goes, before collisions are considered: below
     ``outdir`` if given (the run's output folder), else below the job's own."""
     _, ext = output_format(job.source, fmt)

@@ -27,7 +27,8 @@ from ..engine.scales import SCALES
 from ..imaging.io import ImageReadError, read_photo, write_photo
 from ..imaging.postprocess import PostSettings, check_strength, finish
 from .memory import release_freed_memory
-from .naming import EXISTING_POLICIES, PlannedJob, check_suffix, output_format, plan_outputs
+from .naming import (DEFAULT_SUFFIX, EXISTING_POLICIES, PlannedJob, check_suffix, output_format,
+                     plan_outputs)
 from .scan import Job, Problem
 
 JPEG_QUALITY_RANGE = (1, 100)
@@ -37,7 +38,7 @@ JPEG_QUALITY_RANGE = (1, 100)
 class BatchOptions:
     outdir: Path | None = None         # the run's output folder; None: each job's own
     scales: tuple[str, ...] = ("fine",)
-    suffix: str = "_deblurred"
+    suffix: str = DEFAULT_SUFFIX
     fmt: str = "same"                  # same | png | jpg | tif (the output format)
     jpeg_quality: int = 95
     existing: str = "rename"           # rename | skip | overwrite (see batch.naming)
