@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
-import gc
 
 
 @functools.lru_cache(maxsize=1)
@@ -26,8 +25,7 @@ def _malloc_trim():
 
 
 def release_freed_memory() -> None:
-    """Collect cycles, then hand the allocator's free pages back to the system (glibc)."""
-    gc.collect()
+    """Hand the allocator's free pages back to the system (glibc; a few ms)."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
