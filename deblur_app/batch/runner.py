@@ -20,6 +20,7 @@ from ..engine import CancelToken, Cancelled, Deblurrer
 from ..engine.progress import Progress, no_progress
 from ..imaging.io import ImageReadError, read_photo, write_photo
 from ..imaging.postprocess import PostSettings, apply_post, blend_with_original
+from ..imaging.record import record_for
 from .naming import output_format, output_paths
 from .scan import Job
 
@@ -112,10 +113,12 @@ class BatchRunner:
                 pixels = apply_post(blend_with_original(photo.pixels, restored.scale(scale),
                                                         opt.strength), opt.post)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                write_photo(target, pixels, like=photo, format=fmt, jpeg_quality=opt.jpeg_quality)
+                write_photo(target, pixels, like=photo, format=fmt, jpeg_quality=opt.jpeg_quality,
+                            record=record_for(self.engine, scale, opt.post, opt.strength))
                 written.append(str(target))
             return FileResult(str(job.source), "done", written,
-                              seconds=round(time.perf_counter() - t0, 2), notes=restored.notes)
+                              seconds=round(time.perf_counter() - t0, 2),
+                              notes=photo.notes + restored.notes)
         except Cancelled:
             return FileResult(str(job.source), "cancelled")
         except ImageReadError as exc:

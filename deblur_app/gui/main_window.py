@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, Q
 
 from ..engine import Eta, format_seconds
 from ..engine.device import available_devices, resolve_device
-from ..imaging.io import SUPPORTED_EXTENSIONS, output_format_for
+from ..imaging.formats import open_dialog_filter, output_format_for, save_dialog_filters
 from ..imaging.postprocess import PostSettings
 from ..model import VARIANTS, WeightsError
 from ..model.shipped import available_shipped, default_model_for, model_card, shipped_weights
@@ -42,8 +42,7 @@ MODE_KEYS = {"side": "Y", "split": "X", "after": "A"}
 
 
 def photo_filter() -> str:
-    exts = " ".join(f"*{e}" for e in sorted(SUPPORTED_EXTENSIONS))
-    return f"Photos ({exts});;All files (*)"
+    return open_dialog_filter()
 
 
 class MainWindow(QMainWindow):
@@ -799,9 +798,7 @@ class MainWindow(QMainWindow):
             self.report("Nothing to save: open a photo first", "warning")
             return
         default = self.default_save_path()
-        fmt, _ = output_format_for(doc.photo.format, "same")
-        filters = [f"Same as original, {fmt} (*{default.suffix})", "JPEG (*.jpg *.jpeg)",
-                   "PNG (*.png)", "TIFF (*.tif *.tiff)", "WebP (*.webp)"]
+        filters = save_dialog_filters(doc.photo.format)
         path, chosen = QFileDialog.getSaveFileName(self, "Save deblurred photo", str(default),
                                                    ";;".join(filters))
         if not path:
@@ -829,7 +826,8 @@ class MainWindow(QMainWindow):
             self._start_run(None)
             return
         look = self.look()
-        task = SaveTask(path, doc.photo, doc.restored.scale(look.scale), look, fmt=None)
+        task = SaveTask(path, doc.photo, doc.restored.scale(look.scale), look, fmt=None,
+                        engine=self.engine_provider.loaded)
         task.signals.finished.connect(self._saved)
         task.signals.failed.connect(self._save_failed)
         task.document = doc
