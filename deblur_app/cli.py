@@ -40,8 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--contrast", type=float, default=0.0, metavar="AMOUNT",
                     help="local contrast strength 0..1 (0 = off)")
     ap.add_argument("--suffix", default="_deblurred", help="added to output names")
-    ap.add_argument("--format", dest="fmt", choices=["same", "png", "jpg", "tif"],
-                    default="same")
+    ap.add_argument("--format", dest="fmt",
+                    choices=["same", "png", "jpg", "tif", "webp", "heic", "avif"],
+                    default="same", help="same: the photo's own format (a camera RAW: 16-bit TIFF)")
     ap.add_argument("--jpeg-quality", type=int, default=95)
     ap.add_argument("--recursive", action="store_true", help="look into sub-folders")
     ap.add_argument("--skip-existing", action="store_true",

@@ -425,3 +425,11 @@ def test_multi_page_tiff_and_animation_say_only_the_first_frame_is_used(tmp_path
     notes = {Path(r.source).name: r.notes for r in results}
     assert any("first of its 4 frames" in n for n in notes["anim.webp"])
     assert any("first of its 3 pages" in n for n in notes["pages.tif"])
+
+
+@pytest.mark.parametrize("ext", [".heic", ".avif"])
+def test_heic_and_avif_keep_alpha(tmp_path, ext):
+    alpha = np.tile(np.linspace(0.0, 1.0, W, dtype=np.float32), (H, 1))
+    out = read_photo(write_photo(tmp_path / f"a{ext}", stored_pixels() / np.float32(255),
+                                 alpha=alpha))
+    assert out.alpha is not None and np.abs(out.alpha - alpha).mean() < 0.03

@@ -1,32 +1,29 @@
 """Reading and writing photos.
 
-``read_photo`` turns a JPEG, PNG, TIFF, WebP or BMP file into a :class:`Photo`: float32 RGB
-pixels in [0, 1], upright (EXIF orientation applied), with its alpha, bit depth, EXIF and ICC
-profile kept for writing.  ``write_photo`` writes pixels back, by default in the manner of the
-photo they came from, atomically (temporary file in the same folder, then a rename).
-
-What is kept when writing (``exif``/``icc_profile``/``alpha`` come from ``like`` unless given):
+``read_photo`` turns a JPEG, PNG, TIFF, WebP, BMP, HEIC/HEIF, AVIF or camera RAW file into a
+:class:`Photo`: float32 RGB pixels in [0, 1], upright (EXIF orientation applied), with its
+alpha, bit depth, metadata (EXIF, IPTC, XMP through exiv2, see :mod:`.metadata`) and ICC profile
+kept for writing.  ``write_photo`` writes pixels back, by default in the manner of the photo they
+came from, atomically (temporary file in the same folder, then a rename).
 
 ==================  ===========  ========  =================  ==================================
-format              bit depth    alpha     ICC profile        EXIF (Orientation always 1)
+format              bit depth    alpha     ICC profile        EXIF, IPTC, XMP
 ==================  ===========  ========  =================  ==================================
-JPEG (Pillow)       8            dropped   yes, APP2          yes, APP1 (if over 64 KB: without
-                                                              the thumbnail, else not at all)
-PNG 8 (Pillow)      8            yes       yes, iCCP          yes, eXIf
-PNG 16 (OpenCV)     16           yes, 16   yes, iCCP added    yes, eXIf added
-TIFF (tifffile)     8 or 16      yes       yes, tag 34675     text IFD0 tags (Make, Model,
-                                                              Artist, Copyright, DateTime, ...)
-                                                              and the Exif and GPS sub-IFDs
-WebP (Pillow)       8            yes       yes, ICCP          yes, EXIF chunk
-BMP (Pillow)        8            dropped   no                 no
+JPEG (Pillow)       8            dropped   yes                all three, written by exiv2
+PNG 8 (Pillow)      8            yes       yes                all three, written by exiv2
+PNG 16 (OpenCV)     16           yes, 16   yes (exiv2)        all three, written by exiv2
+TIFF (tifffile)     8 or 16      yes       yes                all three, written by exiv2
+WebP (Pillow)       8            yes       yes                EXIF and XMP, written by exiv2
+HEIC (pillow-heif)  8            yes       yes                EXIF and XMP, by the encoder
+AVIF (Pillow)       8            yes       yes                EXIF and XMP, by the encoder
+BMP (Pillow)        8            dropped   no                 none
 ==================  ===========  ========  =================  ==================================
 
-Reading keeps EXIF byte for byte (except Orientation, patched to 1) from JPEG, PNG and WebP;
-from a TIFF it gathers the descriptive IFD0 tags and the Exif/GPS sub-IFDs (none from the few
-TIFFs Pillow cannot open, such as float RGB).  An ICC profile is kept only if it describes RGB:
-a grey profile is dropped when grey becomes RGB, and CMYK converted through its profile gets
-the sRGB profile.  Lossy outputs use ``jpeg_quality``; JPEG at 90 or more keeps full colour
-resolution (4:4:4).  XMP and IPTC are not carried.
+The IPTC fields are mirrored into XMP, so formats without IPTC keep them there.  An ICC profile
+is kept only if it describes RGB: a grey profile is dropped when grey becomes RGB, and CMYK
+converted through its profile gets the sRGB profile.  A camera RAW (``format == "RAW"``) is
+demosaiced by :mod:`.raw` and written as a 16-bit TIFF when the output format is "same".  Lossy
+outputs use ``jpeg_quality``; JPEG at 90 or more keeps full colour resolution (4:4:4).
 """
 
 from __future__ import annotations
