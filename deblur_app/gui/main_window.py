@@ -24,6 +24,7 @@ from ..model.shipped import available_shipped, default_model_for, model_card, sh
 from ..resources import sample_photo
 from .batch_panel import BatchPanel
 from .dialogs import TextDialog, about_dialog, model_card_markdown
+from .info_panel import show_photo_info
 from .document import SCALE_TITLES, DeblurOutcome, PhotoDocument, Region
 from .look import Look
 from .message_bar import MessageBar
@@ -211,6 +212,8 @@ class MainWindow(QMainWindow):
                                       "Deblur every photo in the batch queue")
         self.act_card = self._action("Model &Card…", self.show_model_card, "Ctrl+I",
                                      "Training data and metrics of the selected weights")
+        self.act_info = self._action("Photo &Info…", self.show_photo_info, "Ctrl+Shift+I",
+                                     "Camera, catalogue metadata and the processing record")
         self.act_load_weights = self._action("&Load Weights File…", self.load_weights_dialog,
                                              "Ctrl+Shift+L",
                                              "Use an original or custom MIMO-UNet checkpoint")
@@ -267,7 +270,7 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&View")
         for a in (*self.act_modes.values(), self.act_flip, None, *self.act_scales.values(), None,
                   self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, None,
-                  self.act_tab_photo, self.act_tab_batch, self.act_dock):
+                  self.act_tab_photo, self.act_tab_batch, self.act_dock, None, self.act_info):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Process")
         for a in (self.act_preview, self.act_deblur, self.act_cancel, None, self.act_batch, None,
@@ -475,6 +478,12 @@ class MainWindow(QMainWindow):
         dlg = TextDialog(self, f"Model card: {self.model_combo.currentText()}", markdown=text)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.show()
+
+    def show_photo_info(self) -> None:
+        if self.document is None:
+            self.report("No photo open", "warning")
+            return
+        show_photo_info(self, self.document.photo)
 
     def show_about(self) -> None:
         dlg = about_dialog(self, app_icon(), self.device_combo.currentText())
@@ -881,6 +890,7 @@ class MainWindow(QMainWindow):
         batch = self.batch_panel.running
         self.act_save.setEnabled(has_doc)
         self.act_save_as.setEnabled(has_doc)
+        self.act_info.setEnabled(has_doc)
         self.act_preview.setEnabled(has_doc and not batch
                                     and not (self.document and self.document.complete))
         self.act_deblur.setEnabled(has_doc and not batch)

@@ -32,6 +32,7 @@ from PIL import Image
 __all__ = [
     "Metadata",
     "apply_orientation",
+    "describe",
     "embed",
     "orientation_of",
     "read_metadata",
@@ -82,8 +83,8 @@ _ARRAY_TYPES = {"bag": exiv2.TypeId.xmpBag, "seq": exiv2.TypeId.xmpSeq}
 
 # A TIFF holding nothing but one IFD0 entry: exiv2 writes EXIF into it, and what comes out is
 # exactly the TIFF structure of an EXIF block (exiv2's Python API has no EXIF encoder).
-_EXIF_CARRIER = (b"II*\x00" + struct.pack("<IH", 8, 1) + struct.pack("<HHII", ORIENTATION_TAG, 3, 1, 1)
-                 + struct.pack("<I", 0))
+_EXIF_CARRIER = (b"II*\x00" + struct.pack("<IH", 8, 1)
+                 + struct.pack("<HHII", ORIENTATION_TAG, 3, 1, 1) + struct.pack("<I", 0))
 EXIF_HEADER = b"Exif\x00\x00"
 
 
@@ -217,7 +218,8 @@ class Metadata:
         """The XMP as a serialised packet (UTF-8), or None."""
         if self.xmp.empty():
             return None
-        rc, packet = exiv2.XmpParser.encode(self.xmp, exiv2.XmpParser.XmpFormatFlags.useCompactFormat)
+        rc, packet = exiv2.XmpParser.encode(self.xmp,
+                                            exiv2.XmpParser.XmpFormatFlags.useCompactFormat)
         return packet.encode("utf-8") if rc == 0 else None
 
     # -- changing ------------------------------------------------------------------------------
@@ -270,7 +272,8 @@ class Metadata:
             out.exif["Exif.Image.Orientation"] = exiv2.UShortValue(1)
             out.exif["Exif.Photo.PixelXDimension"] = exiv2.ULongValue(width)
             out.exif["Exif.Photo.PixelYDimension"] = exiv2.ULongValue(height)
-        for key, value in (("Xmp.exif.PixelXDimension", width), ("Xmp.exif.PixelYDimension", height),
+        for key, value in (("Xmp.exif.PixelXDimension", width),
+                           ("Xmp.exif.PixelYDimension", height),
                            ("Xmp.tiff.ImageWidth", width), ("Xmp.tiff.ImageLength", height)):
             if _find(out.xmp, key) is not None:
                 out.xmp[key] = str(value)
@@ -358,3 +361,48 @@ def embed(encoded: bytes, metadata: Metadata | None, icc_profile: bytes | None) 
         image.setIccProfile(exiv2.DataBuf(icc_profile))
     image.writeMetadata()
     return _io_bytes(image)
+
+
+# --------------------------------------------------------------------------------------------
+# In words, for the window's Info panel
+# --------------------------------------------------------------------------------------------
+
+def describe(meta: Metadata) -> list[tuple[str, str]]:
+    """What a photographer looks for, as ``(label, text)`` rows; rows without a value are left
+    out.  Camera, lens, date, GPS, rating, label, keywords, hierarchy, caption, copyright."""
+    def first(*keys: str) -> str:
+        for key in keys:
+            value = meta.get(key)
+            if value:
+                return value.removeprefix('lang="x-default" ').strip()
+        return ""
+
+    camera = " ".join(v for v in (first("Exif.Image.Make"), first("Exif.Image.Model")) if v)
+    gps = ", ".join(f"{_degrees(first(f'Exif.GPSInfo.GPS{axis}'))} "
+                    f"{first(f'Exif.GPSInfo.GPS{axis}Ref')}".strip()
+                    for axis in ("Latitude", "Longitude") if first(f"Exif.GPSInfo.GPS{axis}"))
+    rows = [
+        ("Camera", camera),
+        ("Lens", first("Exif.Photo.LensModel", "Xmp.aux.Lens")),
+        ("Taken", first("Exif.Photo.DateTimeOriginal", "Xmp.photoshop.DateCreated")),
+        ("GPS", gps),
+        ("Rating", first("Xmp.xmp.Rating")),
+        ("Label", first("Xmp.xmp.Label")),
+        ("Keywords", ", ".join(meta.values("Xmp.dc.subject"))
+         or ", ".join(meta.values("Iptc.Application2.Keywords"))),
+        ("Hierarchy", ", ".join(meta.values("Xmp.lr.hierarchicalSubject"))),
+        ("Caption", first("Xmp.dc.description", "Iptc.Application2.Caption")),
+        ("Copyright", first("Xmp.dc.rights", "Iptc.Application2.Copyright",
+                            "Exif.Image.Copyright")),
+    ]
+    return [(label, text) for label, text in rows if text]
+
+
+def _degrees(rationals: str) -> str:
+    """'48/1 51/1 24/1' -> '48.8567°' (degrees, minutes, seconds as EXIF rationals)."""
+    try:
+        parts = [float(n) / float(d) for n, d in (p.split("/") for p in rationals.split())]
+    except (ValueError, ZeroDivisionError):
+        return rationals
+    value = sum(p / 60 ** i for i, p in enumerate(parts[:3]))
+    return f"{value:.4f}°"
