@@ -53,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="local contrast amount 0..1 (0 = off)")
     ap.add_argument("--suffix", default="_deblurred",
                     help="added to output names (no / or \\: results stay in OUTDIR)")
-    ap.add_argument("--format", dest="fmt", choices=["same", "png", "jpg", "tif"],
-                    default="same", help="output format (default: same as the photo)")
+    ap.add_argument("--format", dest="fmt",
+                    choices=["same", "png", "jpg", "tif", "webp", "heic", "avif"],
+                    default="same", help="same: the photo's own format (a camera RAW: 16-bit TIFF)")
     ap.add_argument("--jpeg-quality", type=int, default=95, help="1..100 (default 95)")
     ap.add_argument("--recursive", action="store_true", help="look into sub-folders")
     existing = ap.add_mutually_exclusive_group()

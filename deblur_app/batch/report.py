@@ -14,11 +14,11 @@ from pathlib import Path
 
 from .. import __version__
 from ..atomic import atomic_write_text
-from ..imaging.io import SOFTWARE_NAME
+from ..imaging.record import SOFTWARE
 from .naming import PlannedJob, path_key
 from .runner import FileResult, summarize
 
-GENERATOR = SOFTWARE_NAME
+GENERATOR = SOFTWARE
 
 
 def is_our_report(path: Path) -> bool:

@@ -26,6 +26,7 @@ from ..engine.progress import Progress, no_progress
 from ..engine.scales import SCALES
 from ..imaging.io import ImageReadError, read_photo, write_photo
 from ..imaging.postprocess import PostSettings, check_strength, finish
+from ..imaging.record import read_record, record_for
 from .memory import release_freed_memory
 from .naming import (DEFAULT_SUFFIX, EXISTING_POLICIES, PlannedJob, check_suffix, output_format,
                      plan_outputs)
@@ -91,8 +92,7 @@ def is_complete_photo(path: Path) -> bool:
 
 def is_own_result(path: Path) -> bool:
     """Whether ``path`` was written by Deblur Studio (it carries our processing record)."""
-    from ..imaging.io import written_by_us
-    return written_by_us(path)
+    return read_record(path) is not None
 
 
 class BatchRunner:
@@ -169,7 +169,8 @@ class BatchRunner:
             for scale, target in plan.targets.items():
                 pixels = finish(photo.pixels, restored.scale(scale), opt.strength, opt.post)
                 self._prepare_folder(target.parent)
-                write_photo(target, pixels, like=photo, format=fmt, jpeg_quality=opt.jpeg_quality)
+                write_photo(target, pixels, like=photo, format=fmt, jpeg_quality=opt.jpeg_quality,
+                            record=record_for(self.engine, scale, opt.post, opt.strength))
                 written.append(str(target))
             return FileResult(str(job.source), "done", written,
                               seconds=round(time.perf_counter() - t0, 2), notes=notes)

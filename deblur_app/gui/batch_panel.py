@@ -25,7 +25,7 @@ from ..batch import (BatchOptions, FileResult, Job, collect_jobs, default_outdir
                      problems_text, summary_text)
 from ..engine import Eta, format_seconds
 from ..engine.scales import SCALES, TITLES
-from ..imaging.io import SUPPORTED_EXTENSIONS
+from ..imaging.formats import open_dialog_filter
 from ..imaging.postprocess import PostSettings
 from .settings import Settings
 from .workers import BatchTask, EngineProvider, EngineSpec, Workers
@@ -329,10 +329,8 @@ class BatchPanel(QWidget):
         return added, problems
 
     def choose_photos(self) -> None:
-        exts = " ".join(f"*{e}" for e in sorted(SUPPORTED_EXTENSIONS))
         files, _ = QFileDialog.getOpenFileNames(self, "Add photos to the batch",
-                                                self.settings.batch_dir,
-                                                f"Photos ({exts});;All files (*)")
+                                                self.settings.batch_dir, open_dialog_filter())
         if files:
             self._added(*self.add_paths(files))
 

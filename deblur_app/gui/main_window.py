@@ -19,7 +19,7 @@ from ..engine import Eta, format_seconds
 from ..engine.device import available_devices, resolve_device
 from ..batch import Job, plan_outputs, problems_text
 from ..batch.naming import DEFAULT_SUFFIX
-from ..imaging.io import SUPPORTED_EXTENSIONS, output_format_for
+from ..imaging.formats import open_dialog_filter, output_format_for, save_dialog_filters
 from ..imaging.postprocess import PostSettings
 from ..model import VARIANTS, WeightsError
 from ..model.shipped import available_shipped, default_model_for, model_card, shipped_weights
@@ -28,6 +28,7 @@ from .batch_panel import BatchPanel
 from .dialogs import TextDialog, about_dialog, model_card_markdown
 from ..engine.scales import BUTTONS as SCALE_BUTTONS, TITLES as SCALE_TITLES
 from .document import DeblurOutcome, PhotoDocument, Region
+from .info_panel import show_photo_info
 from .look import Look
 from .message_bar import MessageBar
 from .post_panel import PostPanel
@@ -44,8 +45,7 @@ MODE_KEYS = {"side": "Y", "split": "X", "after": "A"}
 
 
 def photo_filter() -> str:
-    exts = " ".join(f"*{e}" for e in sorted(SUPPORTED_EXTENSIONS))
-    return f"Photos ({exts});;All files (*)"
+    return open_dialog_filter()
 
 
 class MainWindow(QMainWindow):
@@ -214,6 +214,8 @@ class MainWindow(QMainWindow):
                                       "Deblur every photo in the batch queue")
         self.act_card = self._action("Model &Card…", self.show_model_card, "Ctrl+I",
                                      "Training data and metrics of the selected weights")
+        self.act_info = self._action("Photo &Info…", self.show_photo_info, "Ctrl+Shift+I",
+                                     "Camera, catalogue metadata and the processing record")
         self.act_load_weights = self._action("&Load Weights File…", self.load_weights_dialog,
                                              "Ctrl+Shift+L",
                                              "Use an original or custom MIMO-UNet checkpoint")
@@ -270,7 +272,7 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&View")
         for a in (*self.act_modes.values(), self.act_flip, None, *self.act_scales.values(), None,
                   self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, None,
-                  self.act_tab_photo, self.act_tab_batch, self.act_dock):
+                  self.act_tab_photo, self.act_tab_batch, self.act_dock, None, self.act_info):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Process")
         for a in (self.act_preview, self.act_deblur, self.act_cancel, None, self.act_batch, None,
@@ -478,6 +480,12 @@ class MainWindow(QMainWindow):
         dlg = TextDialog(self, f"Model card: {self.model_combo.currentText()}", markdown=text)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.show()
+
+    def show_photo_info(self) -> None:
+        if self.document is None:
+            self.report("No photo open", "warning")
+            return
+        show_photo_info(self, self.document.photo)
 
     def show_about(self) -> None:
         dlg = about_dialog(self, app_icon(), self.device_combo.currentText())
@@ -801,9 +809,7 @@ class MainWindow(QMainWindow):
             self.report("Nothing to save: open a photo first", "warning")
             return
         default = self.default_save_path()
-        fmt, _ = output_format_for(doc.photo.format, "same")
-        filters = [f"Same as original, {fmt} (*{default.suffix})", "JPEG (*.jpg *.jpeg)",
-                   "PNG (*.png)", "TIFF (*.tif *.tiff)", "WebP (*.webp)"]
+        filters = save_dialog_filters(doc.photo.format)
         path, chosen = QFileDialog.getSaveFileName(self, "Save deblurred photo", str(default),
                                                    ";;".join(filters))
         if not path:
@@ -831,7 +837,8 @@ class MainWindow(QMainWindow):
             self._start_run(None)
             return
         look = self.look()
-        task = SaveTask(path, doc.photo, doc.restored.scale(look.scale), look, fmt=None)
+        task = SaveTask(path, doc.photo, doc.restored.scale(look.scale), look, fmt=None,
+                        engine=self.engine_provider.loaded)
         task.signals.finished.connect(self._saved)
         task.signals.failed.connect(self._save_failed)
         task.document = doc
@@ -885,6 +892,7 @@ class MainWindow(QMainWindow):
         batch = self.batch_panel.running
         self.act_save.setEnabled(has_doc)
         self.act_save_as.setEnabled(has_doc)
+        self.act_info.setEnabled(has_doc)
         self.act_preview.setEnabled(has_doc and not batch
                                     and not (self.document and self.document.complete))
         self.act_deblur.setEnabled(has_doc and not batch)

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from ..batch import BatchOptions, BatchRunner, FileResult, Job
 from ..engine import SCALES, CancelToken, Cancelled, Deblurrer
 from ..imaging.io import ImageReadError, ImageWriteError, Photo, read_photo, write_photo
+from ..imaging.record import record_for
 from ..model import WeightsError, load_model
 from ..engine.scales import FACTORS as SCALE_FACTORS
 from .document import DeblurOutcome, Region
@@ -155,6 +156,11 @@ class EngineProvider:
                 self._spec = spec
             return self._engine
 
+    @property
+    def loaded(self) -> Deblurrer | None:
+        """The network last loaded (what the current result was made with), or None."""
+        return self._engine
+
 
 class LoadPhotoTask(Task):
     def __init__(self, path: Path):
@@ -220,17 +226,20 @@ class SaveTask(Task):
     """Finish the full-resolution result with the current look and write it atomically."""
 
     def __init__(self, target: Path, photo: Photo, output, look: Look, fmt: str,
-                 jpeg_quality: int = 95):
+                 jpeg_quality: int = 95, engine=None):
         super().__init__()
         self.target, self.photo, self.output, self.look = Path(target), photo, output, look
         self.fmt, self.jpeg_quality = fmt, jpeg_quality
+        self.engine = engine                 # for the processing record (None: no record)
 
     def work(self) -> Path:
         self.progress(0, 0, f"Saving {self.target.name}…")
         pixels = finish(self.photo.pixels, self.output, self.look.strength, self.look.post)
         self.token.check()
+        record = None if self.engine is None else record_for(
+            self.engine, self.look.scale, self.look.post, self.look.strength)
         return write_photo(self.target, pixels, like=self.photo, format=self.fmt,
-                           jpeg_quality=self.jpeg_quality)
+                           jpeg_quality=self.jpeg_quality, record=record)
 
 
 class RenderLookTask(Task):
