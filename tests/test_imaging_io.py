@@ -455,7 +455,8 @@ def test_failed_encoder_leaves_nothing_behind(tmp_path, monkeypatch):
         fp.write(b"\xff\xd8 half a photo")
         raise OSError("disk full")
 
-    monkeypatch.setattr(imio, "open", spy_open, raising=False)
+    import deblur_app.atomic as atomic_mod
+    monkeypatch.setattr(atomic_mod, "open", spy_open, raising=False)
     monkeypatch.setattr(Image.Image, "save", failing_save)
     target = tmp_path / "out.jpg"
     with pytest.raises(ImageWriteError) as caught:
