@@ -17,6 +17,15 @@ from deblur_app.training.degrade import (BLUR_KINDS, blur_with_camera_paths, blu
 from deblur_app.training.loss import mimo_loss, sharp_pyramid
 from deblur_app.training.photos import largest_embedded_jpeg, read_manifest
 
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small tensors on a shared machine: one thread is faster than several fighting for cores."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

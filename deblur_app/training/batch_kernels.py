@@ -73,10 +73,16 @@ def line_paths(lengths: torch.Tensor, angles: torch.Tensor, steps: int = 384) ->
 
 def rasterise(paths: torch.Tensor, size: int) -> torch.Tensor:
     """Kernels (B, size, size) from sub-pixel paths (B, T, 2) of (x, y) about the centre, each
-    point spread over its four neighbouring pixels with bilinear weights; normalised to sum 1."""
+    point spread over its four neighbouring pixels with bilinear weights; normalised to sum 1.
+    A path centred on its mean can reach further on one side than the other: it is moved the
+    least needed to keep clear of the kernel's border (a shift of the image, not a change of
+    the blur)."""
     c = size // 2
+    lim = c - 1.0
+    lo, hi = paths.amin(dim=1, keepdim=True), paths.amax(dim=1, keepdim=True)
+    shift = torch.maximum(torch.minimum(torch.zeros_like(hi), lim - hi), -lim - lo)
     grid = torch.arange(size, device=paths.device, dtype=paths.dtype)
-    pos = (paths + c).clamp(0, size - 1)
+    pos = (paths + shift + c).clamp(0, size - 1)
     tent_x = (1 - (pos[..., 0:1] - grid).abs()).clamp_min(0)  # (B, T, size)
     tent_y = (1 - (pos[..., 1:2] - grid).abs()).clamp_min(0)
     k = torch.bmm(tent_y.transpose(1, 2), tent_x)  # (B, size, size): k[y, x]

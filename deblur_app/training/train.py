@@ -141,7 +141,7 @@ def make_bank(args, device, rank: int, log) -> tuple[SharpBank, list[Path], Path
     train_paths, val_paths = split_photos(folder)
     photos = [load_photo(p, args.max_photo_mp * 1e6) for p in train_paths]
     full = args.patch + 2 * (args.kernel // 2)
-    leaves = leaves_images(args.seed, args.leaves, max(2 * full, 384)) if args.leaves else []
+    leaves = leaves_images(args.seed, args.leaves, 2 * full) if args.leaves else []
     bank = SharpBank(photos, device, leaves=leaves, leaves_share=args.dead_leaves)
     log(f"{len(photos)} training photos ({len(val_paths)} kept for validation) from {folder} "
         f"and {len(leaves)} dead-leaves images: {bank.nbytes / 2 ** 20:.0f} MiB on {device}")
