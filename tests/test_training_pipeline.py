@@ -107,6 +107,17 @@ def test_every_mode_makes_a_blurred_pair(mode):
         assert torch.allclose(target, inner, atol=1e-4)  # without highlights: the crop itself
 
 
+def test_blur_in_linear_light_brightens_and_in_srgb_values_does_not():
+    sharp = _sharp_batch(4, 112, seed=13)
+    shift = {}
+    for share in (0.0, 1.0):
+        cfg = SynthConfig(patch=48, kernel=33, highlight_share=0.0, jpeg_share=0.0,
+                          long_share=1.0, gamma_share=share)
+        b, t = synthesize(sharp, _gen(14), cfg, torch.zeros(4, dtype=torch.long))
+        shift[share] = float((b - t).mean())
+    assert shift[0.0] > 0.004 and abs(shift[1.0]) < 0.002
+
+
 def test_camera_paths_are_still_at_the_middle_frame():
     mats = camera_paths(_gen(10), torch.tensor([0.3, 1.0]), 64, 64, frames=9)
     assert mats.shape == (2, 9, 3, 3)

@@ -75,6 +75,8 @@ def parse_args(argv=None):
     ap.add_argument("--dead-leaves", type=float, default=0.2, help="share of procedural patches")
     ap.add_argument("--leaves", type=int, default=24, help="dead-leaves images in the bank")
     ap.add_argument("--long-share", type=float, default=0.3, help="share of long blurs")
+    ap.add_argument("--gamma-share", type=float, default=0.5,
+                    help="share of samples blurred in sRGB values, not linear light")
     ap.add_argument("--max-photo-mp", type=float, default=1.5, help="downscale photos to this")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--amp", choices=["auto", "bf16", "fp16", "off"], default="auto")
@@ -180,7 +182,8 @@ def setup(args, log, bank: SharpBank | None = None) -> Trainer:
     scaler = torch.amp.GradScaler("cuda", enabled=(amp == "fp16"))
     if bank is None:
         bank, _, _ = make_bank(args, device, rank, log)
-    cfg = SynthConfig(patch=args.patch, kernel=args.kernel, long_share=args.long_share)
+    cfg = SynthConfig(patch=args.patch, kernel=args.kernel, long_share=args.long_share,
+                      gamma_share=args.gamma_share)
     maker = BatchMaker(bank, cfg, seed=args.seed + 1000 * rank)
     return Trainer(args, model, forward, opt, EMA(model, args.ema), maker, device, amp_dtype,
                    scaler, rank, world)
@@ -195,9 +198,13 @@ def resume(t: Trainer, run_dir: Path, log) -> None:
         state = ck.load_checkpoint(last)
         t.model.load_state_dict(state["model"])
         t.opt.load_state_dict(state["optimizer"])
-        t.ema.load_state_dict(state["ema"])
         t.step, t.seen = state["step"], state["patches_seen"]
-        t.maker.load_state(state["data"])
+        if "ema" in state and "data" in state:
+            t.ema.load_state_dict(state["ema"])
+            t.maker.load_state(state["data"])
+        else:  # a checkpoint of the earlier CPU-worker pipeline: no EMA, other data stream
+            t.ema = EMA(t.model, args.ema)
+            log("an older checkpoint: EMA restarts from its weights, a new data stream")
         log(f"resumed from {last} at step {t.step}")
         return
     if args.init:
