@@ -21,3 +21,14 @@ def sample_rgb() -> np.ndarray:
     from deblur_app.imaging.io import read_photo
     from deblur_app.resources import sample_photo
     return read_photo(sample_photo()).pixels
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Small tensors on a shared machine: one thread is faster than several fighting for cores
+    (the training tests: 36 s instead of 110 s under load)."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

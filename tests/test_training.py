@@ -18,13 +18,7 @@ from deblur_app.training.loss import mimo_loss, sharp_pyramid
 from deblur_app.training.photos import largest_embedded_jpeg, read_manifest
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors on a shared machine: one thread is faster than several fighting for cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ROOT = Path(__file__).resolve().parents[1]
 

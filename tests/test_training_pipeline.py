@@ -12,13 +12,8 @@ from deblur_app.training.sharp_bank import SharpBank, augment, leaves_images
 
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors on a shared machine: one thread is faster than several fighting for cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 
 def _gen(seed=0):
     return torch.Generator().manual_seed(seed)

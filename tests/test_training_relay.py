@@ -16,13 +16,7 @@ from deblur_app.training.relay import append_log_row, main as relay_main, ship_d
 from deblur_app.training.schedule import EMA, lr_at, resume_ramp
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors on a shared machine: one thread is faster than several fighting for cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,7 +21,7 @@ Blur modes (:data:`TRAIN_MIX`):
 Averaging space: a real exposure integrates light linearly, but frame-averaged datasets (GoPro,
 DeblurGAN's street set) may have averaged sRGB values; blurring in linear light brightens edges
 (about +0.01 in mean value for strong shake), and a network trained only on that learns to darken
-every photo, which the shipped weights do on the real validation pairs (-0.011 on average).  So a
+every photo, which the shipped weights do on all 32 real validation pairs (-0.009 on average).  So a
 share of samples (``gamma_share``) is blurred in sRGB values instead.
 
 A share of samples (``long_share``) get strengths from the long end, so long shake is well covered;

@@ -112,8 +112,13 @@ def cmd_run(a) -> int:
         if real is None:
             log(f"no real validation pairs at {a.real}: the ship rule cannot pass")
         extra = {"manifest": Path(a.manifest)} if a.manifest else {}
-        report = evaluate([base, new], Path(a.pack), out / "eval", a.device, examples=0,
-                          log=log, real=real, limit=a.limit, **extra)
+        try:
+            report = evaluate([base, new], Path(a.pack), out / "eval", a.device, examples=0,
+                              log=log, real=real, limit=a.limit, **extra)
+        except SystemExit as exc:  # no validation photos in the pack: real pairs only
+            log(f"synthetic validation impossible ({exc}); the ship rule cannot pass")
+            report = evaluate([base, new], None, out / "eval", a.device, examples=0, log=log,
+                              real=real) if real else {}
     info = {"date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
             "gpu": _gpu_name(a.device), "model": a.model, "minutes": minutes,
             "steps_from": steps_from, "steps_to": t.step, "patches_to": t.seen,
@@ -122,7 +127,8 @@ def cmd_run(a) -> int:
     info["ship"], info["reason"] = ship_decision(info["base"], info["new"])
     info["row"] = log_row(info)
     (out / "relay.json").write_text(json.dumps(info, indent=1))
-    print((out / "eval" / "report.md").read_text())
+    if (out / "eval" / "report.md").is_file():
+        print((out / "eval" / "report.md").read_text())
     print(f"\nship: {info['ship']} ({info['reason']})\n{info['row']}")
     return 0
 
