@@ -77,3 +77,14 @@ def cli_with_identity_engine(monkeypatch):
     engine = IdentityEngine()
     monkeypatch.setattr(cli, "load_engine", lambda *a, **k: engine)
     return cli.main
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Small tensors on a shared machine: one thread is faster than several fighting for cores
+    (the training tests: 36 s instead of 110 s under load)."""
+    import torch
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
