@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from deblur_app.engine import CancelToken, Cancelled, Deblurrer  # noqa: E402
-from deblur_app.engine.memory import peak_rss_mb  # noqa: E402
+from bench.memory import peak_rss_mb  # noqa: E402
 from deblur_app.model import build  # noqa: E402
 from deblur_app.model.shipped import shipped_weights  # noqa: E402
 

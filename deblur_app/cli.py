@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .engine import SCALES, Deblurrer
+from .engine import SCALES, open_engine
 from .engine.progress import Eta, format_seconds
 
 
@@ -28,11 +28,18 @@ def build_parser() -> argparse.ArgumentParser:
                          "state dict (the variant is recognised from the file)")
     ap.add_argument("--scale", choices=list(SCALES) + ["all"], default="fine",
                     help="which output: coarse (1/4), mid (1/2), fine (full) or all three")
-    ap.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    # -- where and how the network runs (engine/backend.py) --
+    ap.add_argument("--device", default="auto",
+                    help="auto, cpu, cuda, cuda:N, mps or intel-gpu[:N] (OpenVINO)")
+    ap.add_argument("--backend", choices=("auto", "torch", "openvino"), default="auto",
+                    help="runtime: auto = OpenVINO on the CPU when installed, PyTorch on "
+                         "CUDA/MPS")
     ap.add_argument("--tile", type=int, default=None,
                     help="tile size in pixels (0 = whole image; default depends on device)")
     ap.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels")
-    ap.add_argument("--fp32", action="store_true", help="full precision on CUDA (slower)")
+    ap.add_argument("--fp32", action="store_true",
+                    help="float32 on every device and backend (slower; default: float16 on "
+                         "GPUs, bfloat16 on CPUs that have it natively)")
     ap.add_argument("--sharpen", type=float, default=0.0, metavar="AMOUNT",
                     help="unsharp-mask amount after deblurring (0 = off)")
     ap.add_argument("--sharpen-radius", type=float, default=1.5)
@@ -51,17 +58,6 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     ap.add_argument("--version", action="version", version=f"deblur {__version__}")
     return ap
-
-
-def load_engine(weights: Path | None, model: str | None, device: str, tile, overlap,
-                fp32: bool) -> Deblurrer:
-    from .engine import resolve_device
-    from .model.shipped import default_model_for, shipped_weights
-    dev = resolve_device(device)
-    if weights is None:
-        weights = shipped_weights(model or default_model_for(dev.type))
-    return Deblurrer.from_weights(weights, device=str(dev), tile=tile, overlap=overlap,
-                                  precision="fp32" if fp32 else "auto")
 
 
 def main(argv=None) -> int:
@@ -83,12 +79,12 @@ def main(argv=None) -> int:
         print("error: no photos to process", file=sys.stderr)
         return 2
     try:
-        engine = load_engine(args.weights, args.model, args.device, args.tile, args.overlap,
-                             args.fp32)
+        engine = open_engine(args.weights, args.model, args.device, args.backend, args.tile,
+                             args.overlap, "fp32" if args.fp32 else "auto")
     except (WeightsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    say(f"{engine.variant.title} ({engine.source}) on {engine.device}; {len(jobs)} photo(s) "
+    say(f"{engine.variant.title} ({engine.source}) on {engine.describe()}; {len(jobs)} photo(s) "
         f"-> {args.output}")
     scales = SCALES if args.scale == "all" else (args.scale,)
     post = PostSettings(sharpen_amount=args.sharpen, sharpen_radius=args.sharpen_radius,

@@ -1,4 +1,5 @@
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -21,3 +22,9 @@ def sample_rgb() -> np.ndarray:
     from deblur_app.imaging.io import read_photo
     from deblur_app.resources import sample_photo
     return read_photo(sample_photo()).pixels
+
+
+# Converted OpenVINO models go to a cache of the tests' own (kept between runs: conversion takes
+# seconds), never to the user's cache folder.  Tests of the cache itself use a fresh folder.
+os.environ.setdefault("DEBLUR_STUDIO_CACHE",
+                      str(Path(tempfile.gettempdir()) / "deblur-studio-test-cache"))

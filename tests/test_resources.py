@@ -53,7 +53,7 @@ def test_home_variable_overrides_the_root(plain_env, tmp_path):
     assert resources.resource_path("icons", "deblur-studio.png").is_file()
     assert resources.sample_photo() == home / "resources" / "samples" / "shaken.jpg"
     assert shipped.available_shipped() == ["mimo-unet-lite"]
-    assert shipped.default_model_for("cuda") == "mimo-unet-lite"  # the only one there
+    assert shipped.default_model_for(True) == "mimo-unet-lite"  # the only one there
     assert shipped.model_card("mimo-unet-lite") == home / "weights" / "mimo-unet-lite.md"
 
 
