@@ -119,10 +119,12 @@ class OpenVINOBackend:
         import openvino as ov
         import torch
         example = torch.rand(1, 3, 64, 64)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # tracing warnings about Python branches on sizes
-            converted = ov.convert_model(self.model.eval(), example_input=example,
-                                         input=[(1, 3, -1, -1)])
+            # traced here without torch's trace check: that check pulls in torch.distributed
+            # and sympy, which the bundle leaves out
+            traced = torch.jit.trace(self.model.eval(), example, check_trace=False)
+            converted = ov.convert_model(traced, example_input=example, input=[(1, 3, -1, -1)])
         path.parent.mkdir(parents=True, exist_ok=True)
         # written to a scratch folder, then moved into place: .bin first, the .xml (whose
         # presence means "complete") last, so a crash never leaves half a model behind
