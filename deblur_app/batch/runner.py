@@ -108,17 +108,18 @@ class BatchRunner:
             photo = read_photo(job.source)
             restored = self.engine.run(photo.pixels, opt.scales, tile_progress, self.cancel_token)
             fmt, _ = output_format(job.source, opt.fmt)
-            written = []
+            written, notes = [], list(photo.notes)
             for scale, target in targets.items():
                 pixels = apply_post(blend_with_original(photo.pixels, restored.scale(scale),
                                                         opt.strength), opt.post)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 write_photo(target, pixels, like=photo, format=fmt, jpeg_quality=opt.jpeg_quality,
-                            record=record_for(self.engine, scale, opt.post, opt.strength))
+                            record=record_for(self.engine, scale, opt.post, opt.strength),
+                            notes=notes)
                 written.append(str(target))
             return FileResult(str(job.source), "done", written,
                               seconds=round(time.perf_counter() - t0, 2),
-                              notes=photo.notes + restored.notes)
+                              notes=notes + restored.notes)
         except Cancelled:
             return FileResult(str(job.source), "cancelled")
         except ImageReadError as exc:
