@@ -401,10 +401,10 @@ def test_metadata_exiv2_refuses_is_left_out_with_a_note_not_the_photo(tmp_path, 
 
     real = imio.embed
 
-    def picky(encoded, meta, icc):  # refuses any EXIF, as with a damaged maker note
+    def picky(encoded, meta, icc, out):  # refuses any EXIF, as with a damaged maker note
         if meta is not None and not meta.exif.empty():
             raise exiv2.Exiv2Error(exiv2.ErrorCode.kerCorruptedMetadata, "bad maker note")
-        return real(encoded, meta, icc)
+        real(encoded, meta, icc, out)
 
     monkeypatch.setattr(imio, "embed", picky)
     notes: list[str] = []

@@ -590,20 +590,22 @@ def write_photo(
                 _encode_with_pillow(buffer, fmt, pixels, alpha, quality=quality, icc=icc)
             encoded = buffer.getbuffer()
             if fmt in EMBEDDED_BY_EXIV2 and (meta or icc) and not _is_bigtiff(encoded):
-                encoded = _embed_or_less(encoded, meta, icc, target, notes)
-            fh.write(encoded)
+                _embed_or_less(encoded, meta, icc, target, notes, fh)
+            else:
+                fh.write(encoded)
 
     _write_atomically(target, encode, fmt)
     return target
 
 
 def _embed_or_less(encoded, meta: Metadata, icc: bytes | None, target: Path,
-                   notes: list[str] | None):
+                   notes: list[str] | None, out: BinaryIO) -> None:
     """``embed``, and when exiv2 refuses: again without the EXIF, then with the ICC alone."""
     tries = (meta, Metadata(iptc=meta.iptc, xmp=meta.xmp), None)
     for i, attempt in enumerate(tries):
         try:
-            return embed(encoded, attempt, icc)
+            embed(encoded, attempt, icc, out)
+            return
         except Exiv2Error as exc:
             if i == len(tries) - 1:
                 raise
@@ -611,7 +613,6 @@ def _embed_or_less(encoded, meta: Metadata, icc: bytes | None, target: Path,
                 what = "the EXIF" if i == 0 else "the IPTC and XMP"
                 notes.append(f"{target.name}: {what} could not be written and was left out "
                              f"({exc.message})")
-    return encoded
 
 
 def _output_metadata(like: Photo | None, metadata: Metadata | None, exif: bytes | None,
