@@ -455,7 +455,8 @@ def test_failed_encoder_leaves_nothing_behind(tmp_path, monkeypatch):
         fp.write(b"\xff\xd8 half a photo")
         raise OSError("disk full")
 
-    monkeypatch.setattr(imio, "open", spy_open, raising=False)
+    import deblur_app.atomic as atomic_mod
+    monkeypatch.setattr(atomic_mod, "open", spy_open, raising=False)
     monkeypatch.setattr(Image.Image, "save", failing_save)
     target = tmp_path / "out.jpg"
     with pytest.raises(ImageWriteError) as caught:
@@ -465,7 +466,7 @@ def test_failed_encoder_leaves_nothing_behind(tmp_path, monkeypatch):
     assert not target.exists() and leftovers(tmp_path) == []
     temp = seen[0]  # written next to the target under a hidden temporary name
     assert temp.parent == tmp_path
-    assert temp.name.startswith(".out.jpg.") and temp.name.endswith(".part")
+    assert temp.name.startswith(".deblur-") and temp.name.endswith(".part")
 
     target.write_bytes(b"previous result")
     with pytest.raises(ImageWriteError):

@@ -19,9 +19,9 @@ import torch
 from ..model import MIMOUNet, Variant, load_model
 from .device import free_device_memory, is_out_of_memory, resolve_device
 from .progress import CancelToken, Progress, no_progress
-from .tiling import FACTORS, padded_crop, plan_tiles
+from .scales import FACTORS, SCALES
+from .tiling import padded_crop, plan_tiles
 
-SCALES = ("coarse", "mid", "fine")
 MIN_TILE = 128
 DEFAULT_TILE = {"cpu": 1024, "cuda": 1024, "mps": 768}
 DEFAULT_OVERLAP = 64

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, Q
 
 from ..engine import Eta, format_seconds
 from ..engine.device import available_devices, resolve_device
+from ..batch import Job, plan_outputs, problems_text
+from ..batch.naming import DEFAULT_SUFFIX
 from ..imaging.formats import open_dialog_filter, output_format_for, save_dialog_filters
 from ..imaging.postprocess import PostSettings
 from ..model import VARIANTS, WeightsError
@@ -24,8 +26,9 @@ from ..model.shipped import available_shipped, default_model_for, model_card, sh
 from ..resources import sample_photo
 from .batch_panel import BatchPanel
 from .dialogs import TextDialog, about_dialog, model_card_markdown
+from ..engine.scales import BUTTONS as SCALE_BUTTONS, TITLES as SCALE_TITLES
+from .document import DeblurOutcome, PhotoDocument, Region
 from .info_panel import show_photo_info
-from .document import SCALE_TITLES, DeblurOutcome, PhotoDocument, Region
 from .look import Look
 from .message_bar import MessageBar
 from .post_panel import PostPanel
@@ -38,7 +41,6 @@ from .workers import (DeblurTask, EngineProvider, EngineSpec, LoadPhotoTask, Sav
 APP_NAME = "Deblur Studio"
 PREVIEW_BUDGET = {"cpu": 350_000, "mps": 2_000_000, "cuda": 4_000_000}  # pixels
 SCALE_KEYS = {"coarse": "1", "mid": "2", "fine": "3"}
-SCALE_BUTTONS = {"coarse": "Coarse ¼", "mid": "Mid ½", "fine": "Fine"}
 MODE_KEYS = {"side": "Y", "split": "X", "after": "A"}
 
 
@@ -582,7 +584,7 @@ class MainWindow(QMainWindow):
         missing = [p for p in paths if not p.exists()]
         paths = [p for p in paths if p.exists()]
         if missing:
-            self.report("; ".join(f"{p}: no such file or folder" for p in missing[:3]), "error")
+            self.report(problems_text(f"{p}: no such file or folder" for p in missing), "error")
         if not paths:
             return
         single = len(paths) == 1 and paths[0].is_file()
@@ -592,8 +594,7 @@ class MainWindow(QMainWindow):
         added, problems = self.batch_panel.add_paths(paths)
         self.tabs.setCurrentIndex(1)
         if problems:
-            self.report("; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)"
-                        if len(problems) > 3 else ""), "warning")
+            self.report(problems_text(problems), "warning")
         if added or not problems:
             self.status(f"{added} photo{'s' if added != 1 else ''} added to the batch queue")
         self._update_actions()
@@ -782,14 +783,15 @@ class MainWindow(QMainWindow):
     # Saving
     # ==========================================================================================
     def default_save_path(self) -> Path:
+        """The batch's naming rule for this photo and scale, in the last save folder (or the
+        photo's), with a free name: never the photo itself or a file already there."""
         doc = self.document
-        _, ext = output_format_for(doc.photo.format, "same")
         folder = Path(self.settings.save_dir) if self.settings.save_dir else doc.path.parent
         if not folder.is_dir():
             folder = doc.path.parent
-        scale = self.current_scale()
-        tail = "" if scale == "fine" else f"_{scale}"
-        return folder / f"{doc.path.stem}_deblurred{tail}{ext}"
+        job = Job(doc.path, Path(doc.path.name), folder)
+        (plan,) = plan_outputs([job], None, (self.current_scale(),), DEFAULT_SUFFIX, "same")
+        return next(iter(plan.targets.values()))
 
     def save(self) -> None:
         doc = self.document

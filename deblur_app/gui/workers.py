@@ -23,8 +23,10 @@ from ..engine import SCALES, CancelToken, Cancelled, Deblurrer
 from ..imaging.io import ImageReadError, ImageWriteError, Photo, read_photo, write_photo
 from ..imaging.record import record_for
 from ..model import WeightsError, load_model
-from .document import SCALE_FACTORS, DeblurOutcome, Region
-from .look import Look, LookRenderer, finished_pixels
+from ..engine.scales import FACTORS as SCALE_FACTORS
+from .document import DeblurOutcome, Region
+from ..imaging.postprocess import finish
+from .look import Look, LookRenderer
 from .pyramid import Pyramid
 
 _USER_ERRORS = (WeightsError, ImageReadError, ImageWriteError, ValueError, OSError, KeyError)
@@ -232,7 +234,7 @@ class SaveTask(Task):
 
     def work(self) -> Path:
         self.progress(0, 0, f"Saving {self.target.name}…")
-        pixels = finished_pixels(self.photo.pixels, self.output, self.look)
+        pixels = finish(self.photo.pixels, self.output, self.look.strength, self.look.post)
         self.token.check()
         record = None if self.engine is None else record_for(
             self.engine, self.look.scale, self.look.post, self.look.strength)
@@ -265,21 +267,16 @@ class RenderLookTask(Task):
 # Batches
 # --------------------------------------------------------------------------------------------
 
-@dataclass
-class BatchGroup:
-    """Photos sharing one output folder, with their rows in the queue."""
-    rows: list[int]
-    jobs: list[Job]
-    options: BatchOptions
-
-
 class BatchTask(Task):
+    """One batch: the jobs (each with its output folder) of the queue's ``rows``, one runner."""
     signals_class = BatchSignals
 
-    def __init__(self, provider: EngineProvider, spec: EngineSpec, groups: list[BatchGroup]):
+    def __init__(self, provider: EngineProvider, spec: EngineSpec, jobs: list[Job],
+                 rows: list[int], options: BatchOptions):
         super().__init__()
-        self.provider, self.spec, self.groups = provider, spec, groups
-        self.total = sum(len(g.jobs) for g in groups)
+        self.provider, self.spec, self.jobs, self.rows = provider, spec, jobs, rows
+        self.options = options
+        self.total = len(jobs)
         self._lock = threading.Lock()
         self._runner: BatchRunner | None = None
         self._paused = False
@@ -309,31 +306,30 @@ class BatchTask(Task):
 
     def work(self) -> list[FileResult]:
         engine = self.provider.get(self.spec, self.progress)
+        runner = BatchRunner(engine, self.options)
+        with self._lock:
+            self._runner = runner
+            if self.token.cancelled:
+                runner.cancel()
+            elif self._paused:
+                runner.pause()
         results: list[FileResult] = []
-        for group in self.groups:
-            runner = BatchRunner(engine, group.options)
-            with self._lock:
-                self._runner = runner
-                if self.token.cancelled:
-                    runner.cancel()
-                elif self._paused:
-                    runner.pause()
-            def on_start(index, job, rows=group.rows):
-                self.emit("file_started", rows[index])
 
-            def on_tile(done, total, message):
-                self.emit("tile_progress", done, total, message)
+        def on_start(index, job):
+            self.emit("file_started", self.rows[index])
 
-            def on_result(res, rows=group.rows, first=len(results)):
-                row = rows[len(results) - first]
-                results.append(res)
-                self.emit("file_result", row, res)
-                self.progress(len(results), self.total, Path(res.source).name)
+        def on_tile(done, total, message):
+            self.emit("tile_progress", done, total, message)
 
-            if group.jobs:
-                self.provider.runs += 1
-                runner.run(group.jobs, tile_progress=on_tile, on_result=on_result,
-                           on_start=on_start)
+        def on_result(res):
+            row = self.rows[len(results)]
+            results.append(res)
+            self.emit("file_result", row, res)
+            self.progress(len(results), self.total, Path(res.source).name)
+
+        self.provider.runs += 1
+        runner.run(runner.plan(self.jobs), tile_progress=on_tile, on_result=on_result,
+                   on_start=on_start)
         with self._lock:
             self._runner = None
         return results

@@ -31,7 +31,6 @@ from __future__ import annotations
 import functools
 import io as _bytes_io
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ import tifffile
 from exiv2 import Exiv2Error
 from PIL import Image, ImageCms, UnidentifiedImageError
 
+from deblur_app.atomic import atomic_write
 from deblur_app.imaging import raw as _raw
 from deblur_app.imaging.formats import (
     FORMAT_ALIASES as _FORMAT_ALIASES,
@@ -541,9 +541,9 @@ def write_photo(
     and a sentence saying so is appended to ``notes`` when given.  An alpha whose
     size differs from the pixels' is resized to match (area filter when shrinking).  16 bits
     are written for PNG and TIFF only; other formats get 8.  See the module docstring for
-    what each format keeps.  The file is written to ``.<name>.<random>.part`` in the same
-    folder, synced and renamed into place; on any error the partial file is removed and an
-    existing file at ``path`` is left untouched.  Writing over ``like.source`` is refused.
+    what each format keeps.  The file is written to a temporary file in the same folder
+    (:mod:`deblur_app.atomic`), synced and renamed into place; on any error the partial file
+    is removed and an existing file at ``path`` is left untouched.  Writing over ``like.source`` is refused.
 
     Raises :class:`ImageWriteError` for failures of the file system or the encoder and
     ``ValueError`` for invalid arguments.
@@ -736,46 +736,13 @@ def _same_file(a: Path, b: Path | None) -> bool:
 
 
 def _write_atomically(target: Path, encode: Callable[[BinaryIO], None], fmt: str) -> None:
-    folder = target.parent
-    while True:
-        temp = folder / f".{target.name}.{secrets.token_hex(4)}.part"
-        try:
-            fh = open(temp, "x+b")  # exclusive creation; permissions follow the umask
-            break
-        except FileExistsError:
-            continue
-        except FileNotFoundError:
-            raise ImageWriteError(target, "the folder does not exist") from None
-        except OSError as exc:
-            raise ImageWriteError(target, exc.strerror or str(exc)) from None
+    """:func:`deblur_app.atomic.atomic_write`, its errors as :class:`ImageWriteError`."""
     try:
-        with fh:
-            encode(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, target)
-    except BaseException as exc:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise ImageWriteError(target, exc.strerror or str(exc)) from exc
-        if isinstance(exc, Exception):
-            raise ImageWriteError(target, f"could not encode {fmt}: {exc}") from exc
-        raise
-    _sync_folder(folder)
+        atomic_write(target, encode)
+    except FileNotFoundError:
+        raise ImageWriteError(target, "the folder does not exist") from None
+    except OSError as exc:
+        raise ImageWriteError(target, exc.strerror or str(exc)) from exc
+    except Exception as exc:  # noqa: BLE001 - an encoder's failure, named
+        raise ImageWriteError(target, f"could not encode {fmt}: {exc}") from exc
 
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename durable (POSIX); harmless no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

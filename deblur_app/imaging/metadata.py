@@ -23,8 +23,8 @@ import re
 import struct
 import uuid
 from collections.abc import Iterable
-from typing import BinaryIO
 from pathlib import Path
+from typing import BinaryIO
 
 import exiv2
 import numpy as np
