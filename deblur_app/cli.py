@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .engine import SCALES, Deblurrer
+from .engine import SCALES, open_engine
 from .engine.progress import Eta, format_seconds
 from .imaging.postprocess import LIMITS
 
@@ -33,11 +33,18 @@ def build_parser() -> argparse.ArgumentParser:
                          "state dict (the variant is recognised from the file)")
     ap.add_argument("--scale", choices=list(SCALES) + ["all"], default="fine",
                     help="which output: coarse (1/4), mid (1/2), fine (full) or all three")
-    ap.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    # -- where and how the network runs (engine/backend.py) --
+    ap.add_argument("--device", default="auto",
+                    help="auto, cpu, cuda, cuda:N, mps or intel-gpu[:N] (OpenVINO)")
+    ap.add_argument("--backend", choices=("auto", "torch", "openvino"), default="auto",
+                    help="runtime: auto = OpenVINO on the CPU when installed, PyTorch on "
+                         "CUDA/MPS")
     ap.add_argument("--tile", type=int, default=None,
                     help="tile size in pixels (0 = whole image; default depends on device)")
     ap.add_argument("--overlap", type=int, default=64, help="tile overlap in pixels")
-    ap.add_argument("--fp32", action="store_true", help="full precision on CUDA (slower)")
+    ap.add_argument("--fp32", action="store_true",
+                    help="float32 on every device and backend (slower; default: float16 on "
+                         "GPUs, bfloat16 on CPUs that have it natively)")
     ap.add_argument("--strength", type=float, default=1.0,
                     help="blend with the original: 0 = original, 1 = fully deblurred "
                          "(default 1)")
@@ -70,17 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     ap.add_argument("--version", action="version", version=f"deblur {__version__}")
     return ap
-
-
-def load_engine(weights: Path | None, model: str | None, device: str, tile, overlap,
-                fp32: bool) -> Deblurrer:
-    from .engine import resolve_device
-    from .model.shipped import default_model_for, shipped_weights
-    dev = resolve_device(device)
-    if weights is None:
-        weights = shipped_weights(model or default_model_for(dev.type))
-    return Deblurrer.from_weights(weights, device=str(dev), tile=tile, overlap=overlap,
-                                  precision="fp32" if fp32 else "auto")
 
 
 def check_args(args) -> None:
@@ -161,13 +157,13 @@ def main(argv=None) -> int:
         for note in plan.notes:
             print(f"note: {note}", file=sys.stderr)
     try:
-        runner.engine = load_engine(args.weights, args.model, args.device, args.tile,
-                                    args.overlap, args.fp32)
+        runner.engine = open_engine(args.weights, args.model, args.device, args.backend,
+                                    args.tile, args.overlap, "fp32" if args.fp32 else "auto")
     except (WeightsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     engine = runner.engine
-    say(f"{engine.variant.title} ({engine.source}) on {engine.device}; {len(jobs)} photo(s) "
+    say(f"{engine.variant.title} ({engine.source}) on {engine.describe()}; {len(jobs)} photo(s) "
         f"-> {args.output}")
     bar = tqdm(total=len(jobs), unit="photo", disable=args.quiet, file=sys.stderr,
                dynamic_ncols=True)

@@ -6,8 +6,10 @@
 #
 # Checks: both executables exist; `deblur --help` and `--version`; `deblur --help` through a
 # symbolic link (as /usr/bin/deblur is in the .deb); a real `deblur` run on a crop of the bundled
-# sample with tiling, whose output must be a JPEG; a HEIC and a DNG (camera RAW) through `deblur`
-# (HEIC out with its EXIF; a 16-bit TIFF with the RAW's EXIF and the processing record); `deblur-studio --self-test` (once the GUI
+# sample with tiling (through OpenVINO when the bundle carries it), whose output must be a JPEG;
+# a HEIC and a DNG (camera RAW) through `deblur` (HEIC out with its EXIF; a 16-bit TIFF with the
+# RAW's EXIF and the processing record); `deblur-studio --self-test` (on OpenVINO too: its report
+# must say so) (once the GUI
 # exists, i.e. deblur_app/gui/app.py is in this checkout; SMOKE_GUI=1/0 forces it on/off); and
 # that every library the bundle must carry resolves inside it. Exits non-zero on any failure.
 set -u
@@ -77,10 +79,15 @@ Image.open(sys.argv[1]).crop((420, 300, 804, 556)).save(sys.argv[2], quality=95)
     fi
   done
   t0=$(date +%s)
-  if out=$(clean "$DIST/deblur" "$input" -o "$TMP/out" --tile 192 --overlap 32 --quiet 2>&1); then
+  # OpenVINO where the bundle carries it (converting the weights on first use, into the throwaway
+  # home's cache), PyTorch otherwise
+  backend=torch
+  ls "$DIST"/_internal/openvino/libs/*openvino_intel_cpu_plugin* >/dev/null 2>&1 && backend=openvino
+  if out=$(clean "$DIST/deblur" "$input" -o "$TMP/out" --tile 192 --overlap 32 --quiet \
+      --backend "$backend" 2>&1); then
     result=$(ls "$TMP"/out/*_deblurred* 2>/dev/null | head -n 1)
     if [ -n "$result" ] && [ "$(od -An -tx1 -N3 "$result" | tr -d ' ')" = ffd8ff ]; then
-      pass "deblur $(basename "$input") -> $(basename "$result") ($(( $(date +%s) - t0 )) s)"
+      pass "deblur --backend $backend $(basename "$input") -> $(basename "$result") ($(( $(date +%s) - t0 )) s)"
     else
       fail "deblur ran but wrote no JPEG: $(ls -la "$TMP/out" 2>&1)"
     fi
@@ -133,8 +140,9 @@ gui=${SMOKE_GUI:-auto}
 [ "$gui" = auto ] && { [ -f "$REPO/deblur_app/gui/app.py" ] && gui=1 || gui=0; }
 if [ "$gui" = 1 ]; then
   t0=$(date +%s)
-  if out=$(clean "$DIST/deblur-studio" --self-test 2>&1); then
-    pass "deblur-studio --self-test ($(( $(date +%s) - t0 )) s)"
+  if out=$(clean "$DIST/deblur-studio" --self-test 2>&1) &&
+      { [ "${backend:-torch}" != openvino ] || grep -q "OpenVINO" <<<"$out"; }; then
+    pass "deblur-studio --self-test ($(( $(date +%s) - t0 )) s): $(tail -n 1 <<<"$out")"
   else
     fail "deblur-studio --self-test: $(tail -n 20 <<<"$out")"
   fi
@@ -158,7 +166,7 @@ fi
 # Qt theme plugin) may be absent on a build machine; only report those.
 missing=$(find "$DIST/_internal" -type f -name '*.so*' -print0 |
   xargs -0 -n 50 ldd 2>/dev/null | grep "not found" | awk '{print $1}' | sort -u)
-must=$(grep -E '^(libQt6|libpyside|libshiboken|libtorch|libc10|libpython|libgomp|libopenblas|lib(av|sw)[a-z]*-|libexiv2|libheif|libde265|libx265|libraw)' \
+must=$(grep -E '^(libQt6|libpyside|libshiboken|libtorch|libc10|libpython|libgomp|libopenblas|libopenvino|libtbb|lib(av|sw)[a-z]*-|libexiv2|libheif|libde265|libx265|libraw)' \
   <<<"$missing")
 if [ -n "$must" ]; then
   fail "bundled libraries missing from the bundle: $(tr '\n' ' ' <<<"$must")"

@@ -1,4 +1,5 @@
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,9 @@ class IdentityEngine:
         self.source = "test double"
         self.device = "cpu"
         self.runs = 0
+
+    def describe(self) -> str:
+        return "the CPU (test double)"
 
     def run(self, image, scales=("coarse", "mid", "fine"), progress=None, cancel=None):
         import time
@@ -75,7 +79,7 @@ def cli_with_identity_engine(monkeypatch):
     """The `deblur` command with the engine double instead of a network."""
     import deblur_app.cli as cli
     engine = IdentityEngine()
-    monkeypatch.setattr(cli, "load_engine", lambda *a, **k: engine)
+    monkeypatch.setattr(cli, "open_engine", lambda *a, **k: engine)
     return cli.main
 
 
@@ -88,3 +92,7 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+# Converted OpenVINO models go to a cache of the tests' own (kept between runs: conversion takes
+# seconds), never to the user's cache folder.  Tests of the cache itself use a fresh folder.
+os.environ.setdefault("DEBLUR_STUDIO_CACHE",
+                      str(Path(tempfile.gettempdir()) / "deblur-studio-test-cache"))

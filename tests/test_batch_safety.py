@@ -189,7 +189,7 @@ def test_report_that_cannot_be_written(tmp_path, monkeypatch, capsys):
             report_dir.rmdir()          # the report's folder goes away during the run
             return super().run(*args, **kw)
 
-    monkeypatch.setattr(cli, "load_engine", lambda *a, **k: VanishingFolder())
+    monkeypatch.setattr(cli, "open_engine", lambda *a, **k: VanishingFolder())
     out = tmp_path / "out"
     assert cli.main([str(a), "-o", str(out), "--report", str(tmp_path / "no" / "r.json")]) == 2
     assert not out.exists()
@@ -266,7 +266,7 @@ def test_ctrl_c_still_writes_the_report(tmp_path, monkeypatch):
                 raise KeyboardInterrupt
             return super().run(*args, **kw)
 
-    monkeypatch.setattr(cli, "load_engine", lambda *a, **k: Interrupted())
+    monkeypatch.setattr(cli, "open_engine", lambda *a, **k: Interrupted())
     photos = [_photo(tmp_path / "in" / f"{i}.png", 40 * i) for i in range(3)]
     report = tmp_path / "r.json"
     rc = cli.main([*map(str, photos), "-o", str(tmp_path / "out"), "--report", str(report),

@@ -482,23 +482,6 @@ def test_shortcuts_are_shown_in_menus_and_dialogs_open(qtbot, window):
         d.close()
 
 
-def test_self_test_check_judges_sharpness():
-    from deblur_app.gui.selftest import check
-    rng = np.random.default_rng(0)
-    sharp = np.zeros((64, 96, 3), np.float32)
-    sharp[:, ::8] = 1.0
-    sharp += rng.normal(0, 0.01, sharp.shape).astype(np.float32)
-    sharp = np.clip(sharp, 0, 1)
-    blurred = cv2.GaussianBlur(sharp, (0, 0), 2.0)
-    assert check(blurred, sharp)[0]
-    assert not check(sharp, blurred)[0]
-    assert not check(blurred, blurred)[0]
-    assert not check(blurred, sharp[:32])[0]
-    nan = sharp.copy()
-    nan[0, 0, 0] = np.nan
-    assert not check(blurred, nan)[0]
-
-
 def test_window_batches_and_save_follow_the_batch_naming_rule(qtbot, window, tmp_path):
     """Two dropped folders with photos of the same name into one chosen output folder: two
     results, numbered; the window's Save proposes the batch's name for the scale shown."""

@@ -15,14 +15,15 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, Q
                                QScrollArea, QSizePolicy, QStyle, QTabWidget, QToolButton,
                                QVBoxLayout, QWidget)
 
-from ..engine import Eta, format_seconds
-from ..engine.device import available_devices, resolve_device
+from ..engine import Eta, default_model, format_seconds
+from ..engine.backend import device_kind
+from ..engine.device import available_devices
 from ..batch import Job, plan_outputs, problems_text
 from ..batch.naming import DEFAULT_SUFFIX
 from ..imaging.formats import open_dialog_filter, output_format_for, save_dialog_filters
 from ..imaging.postprocess import PostSettings
 from ..model import VARIANTS, WeightsError
-from ..model.shipped import available_shipped, default_model_for, model_card, shipped_weights
+from ..model.shipped import available_shipped, model_card, shipped_weights
 from ..resources import sample_photo
 from .batch_panel import BatchPanel
 from .dialogs import TextDialog, about_dialog, model_card_markdown
@@ -369,7 +370,7 @@ class MainWindow(QMainWindow):
             index = max(self._model_item("shipped", wanted), self._model_item("file", wanted))
         if index < 0:
             try:
-                name = default_model_for(self._device_type())
+                name = default_model(self.device_combo.currentData() or "auto", "auto")
             except WeightsError as exc:
                 name = ""
                 QTimer.singleShot(0, lambda: self.report(
@@ -390,7 +391,7 @@ class MainWindow(QMainWindow):
 
     def _device_type(self) -> str:
         try:
-            return resolve_device(self.device_combo.currentData() or "auto").type
+            return device_kind(self.device_combo.currentData() or "auto")
         except ValueError:
             return "cpu"
 
@@ -408,7 +409,7 @@ class MainWindow(QMainWindow):
     def _device_chosen(self, index: int) -> None:
         dev = self.device_combo.itemData(index)
         try:
-            resolve_device(dev)
+            device_kind(dev)
         except ValueError as exc:
             self.report(str(exc), "error")
             self.device_combo.setCurrentIndex(0)
@@ -706,7 +707,8 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, total)
         self.progress.setValue(done)
         self.progress.setFormat("tile %v of %m")
-        left = self._eta.update(done, total) if done > 0 else None
+        # before the first tile: the speed measured on the previous photo
+        left = self._eta.update(done, total) if done > 0 else task.expected_seconds
         self.eta_label.setText(f"about {format_seconds(left)} left" if left is not None
                                else "estimating…")
 

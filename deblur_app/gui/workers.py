@@ -19,7 +19,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 
 from ..batch import BatchOptions, BatchRunner, FileResult, Job
-from ..engine import SCALES, CancelToken, Cancelled, Deblurrer
+from ..engine import SCALES, CancelToken, Cancelled, Deblurrer, open_engine
 from ..imaging.io import ImageReadError, ImageWriteError, Photo, read_photo, write_photo
 from ..imaging.record import record_for
 from ..model import WeightsError, load_model
@@ -151,8 +151,8 @@ class EngineProvider:
             if self._engine is None or self._spec != spec:
                 self._engine = None
                 progress(0, 0, f"Loading {spec.title or Path(spec.weights).name}…")
-                self._engine = Deblurrer.from_weights(spec.weights, device=spec.device,
-                                                      tile=spec.tile, overlap=spec.overlap)
+                self._engine = open_engine(spec.weights, None, spec.device, "auto", spec.tile,
+                                           spec.overlap, "auto")
                 self._spec = spec
             return self._engine
 
@@ -183,6 +183,7 @@ class DeblurTask(Task):
         self.provider, self.spec, self.photo, self.before = provider, spec, photo, before
         self.region = region
         self.document = document             # who asked (the window checks it is still open)
+        self.expected_seconds: float | None = None  # from the engine's measured speed
 
     def work(self) -> DeblurOutcome:
         engine = self.provider.get(self.spec, self.progress)
@@ -192,6 +193,7 @@ class DeblurTask(Task):
         r = self.region
         if r is not None:
             pixels = pixels[r.y:r.y + r.height, r.x:r.x + r.width]
+        self.expected_seconds = engine.estimate_seconds(*pixels.shape[:2])
         restored = engine.run(pixels, SCALES, progress=self.progress, cancel=self.token)
         self.token.check()
         self.progress(0, 0, "Preparing the display…")
@@ -206,7 +208,9 @@ class DeblurTask(Task):
                 base = self.before.levels[min(k, len(self.before.levels) - 1)]
                 after[s] = Pyramid.pasted(base, restored.scale(s), r.x // f, r.y // f, ref)
         return DeblurOutcome(after, r, restored if r is None else None,
-                             model_title=engine.variant.title, device=str(engine.device),
+                             model_title=engine.variant.title,
+                             device=engine.describe() if restored.device == engine.device
+                             else restored.device,
                              seconds=restored.seconds, notes=list(restored.notes))
 
 

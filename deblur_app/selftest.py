@@ -41,16 +41,13 @@ def check(before: np.ndarray, after: np.ndarray) -> tuple[bool, str, float]:
     return True, "", ratio
 
 
-def run(device: str = "auto", out=sys.stdout) -> int:
+def run(device: str = "auto", out=sys.stdout, backend: str = "auto") -> int:
     t0 = time.perf_counter()
     try:
-        from ..engine import Deblurrer, resolve_device
-        from ..imaging.io import read_photo
-        from ..model.shipped import default_model_for, shipped_weights
-        from ..resources import sample_photo
-        dev = resolve_device(device)
-        name = default_model_for(dev.type)
-        engine = Deblurrer.from_weights(shipped_weights(name), device=str(dev))
+        from .engine import open_engine
+        from .imaging.io import read_photo
+        from .resources import sample_photo
+        engine = open_engine(None, None, device, backend, None, 64, "auto")
         photo = read_photo(sample_photo())
         result = engine.run(photo.pixels, scales=("fine",))
         ok, reason, ratio = check(photo.pixels, result.fine)
@@ -58,7 +55,7 @@ def run(device: str = "auto", out=sys.stdout) -> int:
         print(f"deblur-studio self-test FAILED: {type(exc).__name__}: {exc}", file=out)
         return 1
     secs = time.perf_counter() - t0
-    what = (f"{engine.variant.title} on {engine.device}, {photo.width}x{photo.height} sample "
+    what = (f"{engine.variant.title} on {engine.describe()}, {photo.width}x{photo.height} sample "
             f"in {result.seconds:.1f} s ({secs:.1f} s in all)")
     if ok:
         print(f"deblur-studio self-test OK: {what}, sharpness x{ratio:.3f}", file=out)
