@@ -393,3 +393,22 @@ def test_heic_and_avif_keep_alpha(tmp_path, ext):
     out = read_photo(write_photo(tmp_path / f"a{ext}", stored_pixels() / np.float32(255),
                                  alpha=alpha))
     assert out.alpha is not None and np.abs(out.alpha - alpha).mean() < 0.03
+
+
+def test_metadata_exiv2_refuses_is_left_out_with_a_note_not_the_photo(tmp_path, source,
+                                                                      monkeypatch):
+    from deblur_app.imaging import io as imio
+
+    real = imio.embed
+
+    def picky(encoded, meta, icc, out):  # refuses any EXIF, as with a damaged maker note
+        if meta is not None and not meta.exif.empty():
+            raise exiv2.Exiv2Error(exiv2.ErrorCode.kerCorruptedMetadata, "bad maker note")
+        real(encoded, meta, icc, out)
+
+    monkeypatch.setattr(imio, "embed", picky)
+    notes: list[str] = []
+    out = write_photo(tmp_path / "o.jpg", source.pixels, like=source, notes=notes)
+    assert notes == ["o.jpg: the EXIF could not be written and was left out (bad maker note)"]
+    image = raw_metadata(out)
+    assert image.exifData().empty() and values(image.xmpData(), "Xmp.xmp.Rating") == ["4"]

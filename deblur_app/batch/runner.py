@@ -161,7 +161,7 @@ class BatchRunner:
         t0 = time.perf_counter()
         try:
             photo = read_photo(job.source)
-            notes += getattr(photo, "notes", [])
+            notes += photo.notes
             restored = self.engine.run(photo.pixels, opt.scales, tile_progress, self.cancel_token)
             notes += restored.notes
             fmt, _ = output_format(job.source, opt.fmt)
@@ -170,7 +170,8 @@ class BatchRunner:
                 pixels = finish(photo.pixels, restored.scale(scale), opt.strength, opt.post)
                 self._prepare_folder(target.parent)
                 write_photo(target, pixels, like=photo, format=fmt, jpeg_quality=opt.jpeg_quality,
-                            record=record_for(self.engine, scale, opt.post, opt.strength))
+                            record=record_for(self.engine, scale, opt.post, opt.strength),
+                            notes=notes)
                 written.append(str(target))
             return FileResult(str(job.source), "done", written,
                               seconds=round(time.perf_counter() - t0, 2), notes=notes)

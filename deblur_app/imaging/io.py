@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 import pillow_heif
 import tifffile
+from exiv2 import Exiv2Error
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from deblur_app.atomic import atomic_write
@@ -526,6 +527,7 @@ def write_photo(
     icc_profile: bytes | None = None,
     metadata: Metadata | None = None,
     record: ProcessingRecord | None = None,
+    notes: list[str] | None = None,
 ) -> Path:
     """Write float RGB ``pixels`` (H x W x 3, clipped to [0, 1]) to ``path``; return the path.
 
@@ -534,7 +536,9 @@ def write_photo(
     of ``like``, and so does ``metadata`` (EXIF, IPTC, XMP); ``exif`` (an EXIF block) replaces
     the metadata's EXIF; pass ``b""`` for ``exif`` or ``icc_profile`` to write none.  The
     output states Orientation 1 and its own pixel size, and has no embedded thumbnail;
-    ``record`` adds the processing record to its XMP (see :mod:`.record`).  An alpha whose
+    ``record`` adds the processing record to its XMP (see :mod:`.record`).  Metadata exiv2
+    cannot write is left out rather than failing the photo (first the EXIF, then all of it),
+    and a sentence saying so is appended to ``notes`` when given.  An alpha whose
     size differs from the pixels' is resized to match (area filter when shrinking).  16 bits
     are written for PNG and TIFF only; other formats get 8.  See the module docstring for
     what each format keeps.  The file is written to a temporary file in the same folder
@@ -586,11 +590,29 @@ def write_photo(
                 _encode_with_pillow(buffer, fmt, pixels, alpha, quality=quality, icc=icc)
             encoded = buffer.getbuffer()
             if fmt in EMBEDDED_BY_EXIV2 and (meta or icc) and not _is_bigtiff(encoded):
-                encoded = embed(encoded, meta, icc)
-            fh.write(encoded)
+                _embed_or_less(encoded, meta, icc, target, notes, fh)
+            else:
+                fh.write(encoded)
 
     _write_atomically(target, encode, fmt)
     return target
+
+
+def _embed_or_less(encoded, meta: Metadata, icc: bytes | None, target: Path,
+                   notes: list[str] | None, out: BinaryIO) -> None:
+    """``embed``, and when exiv2 refuses: again without the EXIF, then with the ICC alone."""
+    tries = (meta, Metadata(iptc=meta.iptc, xmp=meta.xmp), None)
+    for i, attempt in enumerate(tries):
+        try:
+            embed(encoded, attempt, icc, out)
+            return
+        except Exiv2Error as exc:
+            if i == len(tries) - 1:
+                raise
+            if notes is not None:
+                what = "the EXIF" if i == 0 else "the IPTC and XMP"
+                notes.append(f"{target.name}: {what} could not be written and was left out "
+                             f"({exc.message})")
 
 
 def _output_metadata(like: Photo | None, metadata: Metadata | None, exif: bytes | None,

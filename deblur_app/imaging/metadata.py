@@ -24,6 +24,7 @@ import struct
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 import exiv2
 import numpy as np
@@ -348,9 +349,11 @@ def sidecars_of(path: Path) -> Iterable[Path]:
             yield path.with_name(name + ext)
 
 
-def embed(encoded: bytes, metadata: Metadata | None, icc_profile: bytes | None) -> bytes:
-    """``encoded`` (a JPEG, TIFF, PNG or WebP file) with ``metadata`` written in by exiv2; the
-    ICC profile the encoder wrote is kept, else ``icc_profile`` is added."""
+def embed(encoded, metadata: Metadata | None, icc_profile: bytes | None,
+          out: BinaryIO) -> None:
+    """Write ``encoded`` (a JPEG, TIFF, PNG or WebP file) to ``out`` with ``metadata`` written
+    in by exiv2; the ICC profile the encoder wrote is kept, else ``icc_profile`` is added.
+    Raises ``exiv2.Exiv2Error`` (before writing anything) when exiv2 refuses the metadata."""
     image = exiv2.ImageFactory.open(encoded)
     image.readMetadata()
     meta = metadata or Metadata()
@@ -360,7 +363,13 @@ def embed(encoded: bytes, metadata: Metadata | None, icc_profile: bytes | None) 
     if icc_profile and not image.iccProfileDefined():
         image.setIccProfile(exiv2.DataBuf(icc_profile))
     image.writeMetadata()
-    return _io_bytes(image)
+    io = image.io()
+    io.open()
+    try:
+        with io.mmap() as view:
+            out.write(view)  # straight from exiv2's buffer: no copy of a large TIFF
+    finally:
+        io.close()
 
 
 # --------------------------------------------------------------------------------------------
