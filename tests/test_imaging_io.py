@@ -513,7 +513,7 @@ def test_format_from_argument_suffix_or_like(tmp_path):
     like = Photo(pixels=smooth_rgb(), format="TIFF", bit_depth=16)
     assert read_photo(write_photo(tmp_path / "a.png", smooth_rgb(), like=like)).format == "PNG"
     assert read_photo(write_photo(tmp_path / "b.out", smooth_rgb(), like=like)).format == "TIFF"
-    assert read_photo(write_photo(tmp_path / "c.dat", smooth_rgb(), format="jpg")).format == "JPEG"
+    assert read_photo(write_photo(tmp_path / "c.dat", smooth_rgb(), fmt="jpg")).format == "JPEG"
     with pytest.raises(ValueError):
         write_photo(tmp_path / "d.dat", smooth_rgb())
     with pytest.raises(ValueError):

@@ -169,7 +169,7 @@ class BatchRunner:
             for scale, target in plan.targets.items():
                 pixels = finish(photo.pixels, restored.scale(scale), opt.strength, opt.post)
                 self._prepare_folder(target.parent)
-                write_photo(target, pixels, like=photo, format=fmt, jpeg_quality=opt.jpeg_quality,
+                write_photo(target, pixels, like=photo, fmt=fmt, jpeg_quality=opt.jpeg_quality,
                             record=record_for(self.engine, scale, opt.post, opt.strength),
                             notes=notes)
                 written.append(str(target))

@@ -242,7 +242,7 @@ class SaveTask(Task):
         self.token.check()
         record = None if self.engine is None else record_for(
             self.engine, self.look.scale, self.look.post, self.look.strength)
-        return write_photo(self.target, pixels, like=self.photo, format=self.fmt,
+        return write_photo(self.target, pixels, like=self.photo, fmt=self.fmt,
                            jpeg_quality=self.jpeg_quality, record=record)
 
 

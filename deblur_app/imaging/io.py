@@ -519,7 +519,7 @@ def write_photo(
     pixels: np.ndarray,
     like: Photo | None = None,
     *,
-    format: str | None = None,
+    fmt: str | None = None,
     bit_depth: int | None = None,
     jpeg_quality: int = 95,
     alpha: np.ndarray | None = None,
@@ -531,7 +531,7 @@ def write_photo(
 ) -> Path:
     """Write float RGB ``pixels`` (H x W x 3, clipped to [0, 1]) to ``path``; return the path.
 
-    The format is ``format`` if given, else the one the path's extension names, else
+    The format is ``fmt`` if given, else the one the path's extension names, else
     ``like.format``.  ``bit_depth``, ``exif``, ``icc_profile`` and ``alpha`` default to those
     of ``like``, and so does ``metadata`` (EXIF, IPTC, XMP); ``exif`` (an EXIF block) replaces
     the metadata's EXIF; pass ``b""`` for ``exif`` or ``icc_profile`` to write none.  The
@@ -543,13 +543,14 @@ def write_photo(
     are written for PNG and TIFF only; other formats get 8.  See the module docstring for
     what each format keeps.  The file is written to a temporary file in the same folder
     (:mod:`deblur_app.atomic`), synced and renamed into place; on any error the partial file
-    is removed and an existing file at ``path`` is left untouched.  Writing over ``like.source`` is refused.
+    is removed and an existing file at ``path`` is left untouched.  Writing over
+    ``like.source`` is refused.
 
     Raises :class:`ImageWriteError` for failures of the file system or the encoder and
     ``ValueError`` for invalid arguments.
     """
     target = Path(path)
-    fmt = _resolve_format(format, target, like)
+    fmt = _resolve_format(fmt, target, like)
     pixels = _as_rgb(pixels)
     height, width = pixels.shape[:2]
     depth = bit_depth if bit_depth is not None else (like.bit_depth if like else 8)
@@ -631,18 +632,18 @@ def _is_bigtiff(data) -> bool:
     return bytes(data[:4]) in (b"II+\x00", b"MM\x00+")  # beyond exiv2: written without metadata
 
 
-def _resolve_format(format: str | None, target: Path, like: Photo | None) -> str:
-    if format:
-        fmt = _FORMAT_ALIASES.get(format.strip().upper().lstrip("."))
+def _resolve_format(requested: str | None, target: Path, like: Photo | None) -> str:
+    if requested:
+        fmt = _FORMAT_ALIASES.get(requested.strip().upper().lstrip("."))
         if fmt is None:
-            raise ValueError(f"unsupported output format {format!r}")
+            raise ValueError(f"unsupported output format {requested!r}")
         return fmt
     fmt = _FORMAT_ALIASES.get(format_for_suffix(target) or "")
     if fmt is None and like is not None:
         fmt = output_format_for(like.format, "same")[0]
     if fmt is None:
         raise ValueError(f"cannot tell the output format of {target}: give a known extension "
-                         "or format=")
+                         "or fmt=")
     return fmt
 
 
