@@ -40,7 +40,7 @@ def shaky_photo(mp: float, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
 
 
 def child(mp: float) -> None:
-    from deblur_app.engine.memory import peak_rss_mb
+    from bench.memory import peak_rss_mb
     img, _ = shaky_photo(mp)
     before = peak_rss_mb()
     t = time.perf_counter()

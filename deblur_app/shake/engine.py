@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..engine.inference import SCALES, Restored, _as_rgb_float
+from ..engine.inference import Restored, _as_rgb_float
 from ..engine.progress import CancelToken, Progress, no_progress
-from ..engine.tiling import FACTORS
+from ..engine.scales import FACTORS, SCALES, scale_size
 from . import kernel as K
 from .deconvolve import (deconvolve, deconvolve_block, detail_for_noise, noise_sigma,
                           weight_for)
@@ -96,6 +96,7 @@ class ShakeDeblurrer:
     """Blind kernel estimation + deconvolution behind the same ``run`` as the network."""
 
     variant = SHAKE
+    method = "shake"
     device = "cpu"
     source = "kernel estimation + deconvolution"
 
@@ -105,11 +106,19 @@ class ShakeDeblurrer:
         self.region = region
         self.detail = detail
         self.last_kernel: np.ndarray | None = None
+        self.seconds_per_mp: float | None = None     # measured on the last run (for ETAs)
 
     def describe(self) -> str:
+        """e.g. ``cpu (numpy, kernel auto, detail auto)``, for messages."""
         size = "auto" if self.kernel_size is None else f"{self.kernel_size} px"
         detail = "auto" if self.detail is None else f"{self.detail:g}"
-        return f"{SHAKE.title} (kernel {size}, detail {detail})"
+        return f"cpu (numpy, kernel {size}, detail {detail})"
+
+    def estimate_seconds(self, height: int, width: int) -> float | None:
+        """Expected time for a photo of this size, from the speed of the last run."""
+        if self.seconds_per_mp is None:
+            return None
+        return self.seconds_per_mp * height * width / 1e6
 
     # -- estimation ---------------------------------------------------------------------------
     def estimate(self, image: np.ndarray, progress: Progress = no_progress,
@@ -177,7 +186,7 @@ class ShakeDeblurrer:
         res = Restored(device="cpu", kernel=est.kernel, notes=[est.reason])
         if est.kernel is None:
             for s in scales:
-                setattr(res, s, _shrink(image, FACTORS[s]))
+                setattr(res, s, _shrink(image, s))
         else:
             detail, note = self._detail(image)
             if note:
@@ -186,12 +195,13 @@ class ShakeDeblurrer:
             tiles = 0
             for s in scales[::-1]:                      # fine first: the one that matters
                 f = FACTORS[s]
-                small = _shrink(image, f)
+                small = _shrink(image, s)
                 out = deconvolve(small, K.scaled(est.kernel, f), weight, cancel, progress)
                 tiles += -(-small.shape[0] // 1024) * -(-small.shape[1] // 1024)
                 setattr(res, s, out)
             res.tiles = tiles
         res.seconds = time.perf_counter() - t0
+        self.seconds_per_mp = res.seconds / max(image.shape[0] * image.shape[1] / 1e6, 1e-3)
         return res
 
 
@@ -202,11 +212,10 @@ def open_shake(kernel_size="auto", region=None, detail="auto") -> ShakeDeblurrer
     return ShakeDeblurrer(check_kernel_size(kernel_size), region, check_detail(detail))
 
 
-def _shrink(image: np.ndarray, factor: int) -> np.ndarray:
-    if factor == 1:
+def _shrink(image: np.ndarray, scale: str) -> np.ndarray:
+    if FACTORS[scale] == 1:
         return image
-    h, w = image.shape[:2]
-    size = (-(-w // factor), -(-h // factor))
+    size = scale_size(image.shape[1], image.shape[0], scale)
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
