@@ -18,9 +18,9 @@ from ..engine.progress import CancelToken
 from . import fourier as F
 from .estimate import CLIPPED
 
-EXPONENT = 2 / 3
 BETA_START, BETA_STEP, BETA_MAX = 1.0, math.sqrt(2), 256.0
 CLIPPED_BETA_STEP = 2 ** 0.25   # slower where highlights are clipped: their fill-in converges
+CLIPPED_SHARE = 1e-4            # ... when more than this share of a tile's values is clipped
 TILE = 1024
 
 
@@ -48,10 +48,13 @@ def noise_sigma(grey: np.ndarray) -> float:
 
 
 def _shrink(v: np.ndarray, beta: float) -> np.ndarray:
-    """argmin_w |w|^p + beta/2 (w - v)^2, approximately (Chartrand's p-shrinkage)."""
-    t = 1.0 / beta
-    a = np.abs(v) + 1e-12
-    return np.sign(v) * np.maximum(a - t ** (2 - EXPONENT) * a ** (EXPONENT - 1), 0)
+    """argmin_w |w|^(2/3) + beta/2 (w - v)^2, approximately (Chartrand's p-shrinkage:
+    |v| - t^(2-p) |v|^(p-1) with t = 1/beta; cube roots, as p = 2/3, are 5x faster than powers)."""
+    a = np.abs(v)
+    a += 1e-12
+    shrunk = a - (1.0 / beta) ** (4.0 / 3.0) / np.cbrt(a)
+    np.maximum(shrunk, 0, out=shrunk)
+    return np.copysign(shrunk, v)
 
 
 def deconvolve_block(block: np.ndarray, kernel: np.ndarray, weight: float,
@@ -64,7 +67,7 @@ def deconvolve_block(block: np.ndarray, kernel: np.ndarray, weight: float,
     shape = F.padded_shape(h, w, 2 * ks)
     y = F.periodic_pad(block, shape[0] - h, shape[1] - w)
     clipped = y >= CLIPPED
-    has_clip = bool(clipped.any())
+    has_clip = float(clipped.mean()) > CLIPPED_SHARE
     KO = F.psf2otf(kernel, shape)
     KK = (KO.real ** 2 + KO.imag ** 2).astype(np.float32)
     DX, DY = F.gradient_otfs(shape)
