@@ -18,7 +18,7 @@ from deblur_app.training.metrics import psnr
 
 @pytest.fixture(scope="module")
 def shaky():
-    return shaken(4, length=9)          # sharp, blurred, true kernel (25 px box)
+    return shaken(0, length=15)         # sharp, blurred, true kernel (25 px box)
 
 
 @pytest.fixture(scope="module")

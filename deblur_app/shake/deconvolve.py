@@ -68,7 +68,7 @@ def deconvolve_block(block: np.ndarray, kernel: np.ndarray, weight: float,
     y = F.periodic_pad(block, shape[0] - h, shape[1] - w)
     clipped = y >= CLIPPED
     has_clip = float(clipped.mean()) > CLIPPED_SHARE
-    KO = F.psf2otf(kernel, shape)
+    KO = F.psf2otf(kernel, shape, centroid=True)
     KK = (KO.real ** 2 + KO.imag ** 2).astype(np.float32)
     DX, DY = F.gradient_otfs(shape)
     DD = (DX.real ** 2 + DX.imag ** 2 + DY.real ** 2 + DY.imag ** 2).astype(np.float32)

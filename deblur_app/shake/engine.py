@@ -29,10 +29,11 @@ from .region import choose_region, grey, textured_fraction
 
 NO_SHAKE = "no clear shake found"
 AUTO_START, AUTO_GROWTH, AUTO_MIN_TRIES, MAX_KERNEL = 15, 1.6, 3, 101
-MAX_SPARSITY_RATIO = 0.6      # deconvolving must make the gradients this much sparser
+MAX_SPARSITY_RATIO = 0.72     # deconvolving must make the gradients this much sparser
+MIN_AGREEMENT = 0.75          # kernels of the region's two halves must be this similar to it
 MIN_SIDE = 32                 # smaller photos carry too little to estimate a shake from
 MIN_TEXTURE = 0.03            # fraction of the region that must show detail
-MIN_EXTENT = 1.5              # kernels spreading less than this (px) are "already sharp"
+MIN_EXTENT = 6.0              # smaller blurs are not told apart from a sharp photo's texture
 MAX_AREA_PER_PX = 20          # a shake is a trace: more kernel pixels per pixel of spread is a
                               # noise-fitted cloud, not a camera path
 
@@ -90,6 +91,7 @@ class KernelEstimate:
     region: tuple[int, int, int, int]
     reason: str                          # why it was refused, or a description
     score: float = np.nan                # sparsity ratio of the best kernel (lower: sharper)
+    agreement: float = np.nan            # similarity of the halves' kernels to it
 
 
 class ShakeDeblurrer:
@@ -159,10 +161,16 @@ class ShakeDeblurrer:
                 break
         if best_score > MAX_SPARSITY_RATIO:
             return KernelEstimate(None, box, f"{NO_SHAKE} (removing the estimated blur does not "
-                                  f"make the region clearly sharper: check {best_score:.2f})",
+                                  f"make the region clearly sharper: {best_score:.2f})",
                                   best_score)
-        k = best
-        return KernelEstimate(*_judge(k, box), best_score)
+        k, box, reason = _judge(best, box)
+        if k is None:
+            return KernelEstimate(None, box, reason, best_score)
+        agreement = halves_agreement(crop, k, cancel, progress)
+        if agreement < MIN_AGREEMENT:
+            return KernelEstimate(None, box, f"{NO_SHAKE} (the two halves of the region show "
+                                  f"different blurs: {agreement:.2f})", best_score, agreement)
+        return KernelEstimate(k, box, reason, best_score, agreement)
 
     def _detail(self, image: np.ndarray) -> tuple[float, str]:
         if self.detail is not None:
@@ -217,6 +225,18 @@ def _shrink(image: np.ndarray, scale: str) -> np.ndarray:
         return image
     size = scale_size(image.shape[1], image.shape[0], scale)
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def halves_agreement(g: np.ndarray, k: np.ndarray, cancel=None, progress=None) -> float:
+    """Camera shake blurs the whole photo alike: the kernels estimated on the two halves of the
+    region must look like ``k``.  Returns the lower of their similarities to ``k`` (a kernel
+    fitted to noise or to moving objects differs from half to half)."""
+    h, w = g.shape
+    halves = (g[:, :w // 2], g[:, w // 2:]) if w >= h else (g[:h // 2], g[h // 2:])
+    size = k.shape[0]
+    if min(min(half.shape) for half in halves) < 3 * size // 2:
+        return 0.0
+    return min(K.similarity(estimate_kernel(half, size, cancel, progress), k) for half in halves)
 
 
 def sparsity_ratio(g: np.ndarray, k: np.ndarray, weight: float,

@@ -26,13 +26,25 @@ def irfft2(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return sfft.irfft2(a, s=shape, axes=(-2, -1), workers=WORKERS).astype(np.float32, copy=False)
 
 
-def psf2otf(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Transfer function of ``kernel`` (centred) for circular convolution on ``shape``."""
+def psf2otf(kernel: np.ndarray, shape: tuple[int, int], centroid: bool = False) -> np.ndarray:
+    """Transfer function of ``kernel`` for circular convolution on ``shape``, its middle pixel
+    at the origin; with ``centroid``, its centre of mass at the origin instead (to the
+    sub-pixel: a phase ramp), so that deconvolving does not shift the photo by a fraction of
+    a pixel."""
     kh, kw = kernel.shape
     big = np.zeros(shape, np.float32)
     big[:kh, :kw] = kernel
     big = np.roll(big, (-(kh // 2), -(kw // 2)), axis=(0, 1))
-    return rfft2(big).astype(np.complex64)
+    otf = rfft2(big).astype(np.complex64)
+    total = float(kernel.sum())
+    if centroid and total > 0:
+        yy, xx = np.indices(kernel.shape)
+        dy = float((yy * kernel).sum()) / total - kh // 2
+        dx = float((xx * kernel).sum()) / total - kw // 2
+        fy = np.fft.fftfreq(shape[0])[:, None]
+        fx = np.fft.rfftfreq(shape[1])[None, :]
+        otf *= np.exp(2j * np.pi * (fy * dy + fx * dx)).astype(np.complex64)
+    return otf
 
 
 def gradient_otfs(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
