@@ -1,6 +1,6 @@
 """Compare the two methods (and their combination) on real and synthetic blurred/sharp pairs.
 
-    python scripts/compare_methods.py                       # real set + 12 synthetic photos
+    python scripts/compare_methods.py           # real set, 10 of its photos shaken, 12 synthetic
     python scripts/compare_methods.py --no-network --synthetic 0 --json out.json
 
 Methods: the blurred input, the network (MIMO-UNet weights), shake estimation, and shake
@@ -53,10 +53,29 @@ def synthetic_pairs(count: int):
         yield "synthetic camera shake (7-31 px, noise 0.3-1.5 %)", f"synthetic_{i:02d}", blurred, sharp
 
 
+def natural_pairs(folder: Path, count: int):
+    """The real set's sharp photos (GoPro 720 px, DeblurGAN street crops) shaken by hand-held
+    camera paths of 11 to 27 px, noise 0.5 %: real scenes, uniform camera shake."""
+    from deblur_app.shake.synthetic import blur
+    from deblur_app.training.kernels import shake_kernel
+    paths = sorted((folder / "sharp").glob("gopro_*.png")) + \
+        sorted((folder / "sharp").glob("deblurganod_*.png"))
+    for i, path in enumerate(paths[:count]):
+        sharp = read_photo(path).pixels
+        rng = np.random.default_rng(i)
+        k = shake_kernel(rng, (11, 15, 19, 23, 27)[i % 5], 41)
+        blurred = np.clip(blur(sharp, k) + rng.normal(0, 0.005, sharp.shape), 0, 1)
+        yield ("real photos + synthetic camera shake (11-27 px)", f"natural_{path.stem}",
+               blurred.astype(np.float32), sharp)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--real", type=Path, default=REAL)
     ap.add_argument("--synthetic", type=int, default=12, help="number of synthetic photos")
+    ap.add_argument("--natural", type=int, default=10,
+                    help="number of the real set's sharp photos to shake synthetically")
+    ap.add_argument("--no-real", action="store_true", help="leave out the real blurred pairs")
     ap.add_argument("--weights", type=Path, default=ROOT / "weights" / "mimo-unet.safetensors")
     ap.add_argument("--no-network", action="store_true")
     ap.add_argument("--json", type=Path, default=None, help="per-photo results")
@@ -69,7 +88,9 @@ def main(argv=None) -> int:
         net = Deblurrer.from_weights(args.weights, device="cpu")
     pairs = []
     if args.real.is_dir():
-        pairs += list(real_pairs(args.real))
+        if not args.no_real:
+            pairs += list(real_pairs(args.real))
+        pairs += list(natural_pairs(args.real, args.natural))
     else:
         print(f"warning: {args.real} not found: real pairs skipped", file=sys.stderr)
     pairs += list(synthetic_pairs(args.synthetic))
