@@ -188,3 +188,21 @@ def test_cli_shake_writes_16_bit_output_and_the_kernel(tmp_path, capsys, shaky):
     assert kernel_png.width >= 128 and kernel_png.pixels.max() == 1.0
     # the kernel picture is the trace of the blur: a bright line on black
     assert (kernel_png.pixels[..., 0] > 0.1).mean() < 0.3
+
+
+def test_user_region_is_used_and_checked(shaky):
+    _, blurred, true_k = shaky
+    est = open_shake(region="32,48,300,300").estimate(blurred)
+    assert est.region == (32, 48, 300, 300)
+    cut = open_shake(region="300,300,400,400").estimate(blurred)    # clipped to the photo
+    assert cut.region == (300, 300, 84, 84)
+    with pytest.raises(ValueError, match="outside the 384x384 photo"):
+        open_shake(region="370,0,100,100").estimate(blurred)
+
+
+def test_progress_covers_estimation_and_deconvolution(shaky):
+    messages = []
+    ShakeDeblurrer().run(shaky[1], scales=("fine",),
+                         progress=lambda d, t, m: messages.append((d, t, m)))
+    assert any(m.startswith("estimating the shake") for _, _, m in messages)
+    assert messages[-1][2].startswith("deconvolving") and messages[-1][0] == messages[-1][1]

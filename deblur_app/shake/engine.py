@@ -33,7 +33,9 @@ MAX_SPARSITY_RATIO = 0.72     # deconvolving must make the gradients this much s
 MIN_AGREEMENT = 0.75          # kernels of the region's two halves must be this similar to it
 MIN_SIDE = 32                 # smaller photos carry too little to estimate a shake from
 MIN_TEXTURE = 0.03            # fraction of the region that must show detail
-MIN_EXTENT = 6.0              # smaller blurs are not told apart from a sharp photo's texture
+MIN_EXTENT = 2.0              # blurs spreading less than this (px): the photo is sharp
+SMALL_EXTENT = 6.0            # blurs under this look like a sharp photo's texture kernels ...
+SMALL_AGREEMENT = 0.97        # ... so their halves must agree this closely
 MAX_AREA_PER_PX = 20          # a shake is a trace: more kernel pixels per pixel of spread is a
                               # noise-fitted cloud, not a camera path
 
@@ -167,7 +169,7 @@ class ShakeDeblurrer:
         if k is None:
             return KernelEstimate(None, box, reason, best_score)
         agreement = halves_agreement(crop, k, cancel, progress)
-        if agreement < MIN_AGREEMENT:
+        if agreement < (MIN_AGREEMENT if K.extent(k) >= SMALL_EXTENT else SMALL_AGREEMENT):
             return KernelEstimate(None, box, f"{NO_SHAKE} (the two halves of the region show "
                                   f"different blurs: {agreement:.2f})", best_score, agreement)
         return KernelEstimate(k, box, reason, best_score, agreement)
