@@ -84,9 +84,10 @@ def _fit_kernel(lx, ly, bx, by, size, reg):
 
 
 def estimate_kernel(grey: np.ndarray, kernel_size: int, cancel: CancelToken | None = None,
-                    progress=None, iterations: int = ITERATIONS) -> np.ndarray:
+                    progress=None, iterations: int | None = None) -> np.ndarray:
     """The blur kernel (``kernel_size`` square, odd, sums to 1, centred) of a grey float image."""
     cancel = cancel or CancelToken()
+    iterations = iterations or ITERATIONS
     grey = np.asarray(grey, np.float32)
     levels = pyramid(kernel_size)
     total = len(levels) * iterations
