@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from deblur_app.engine import CancelToken, Cancelled, Deblurrer
+from deblur_app.engine import CancelToken, Cancelled, Deblurrer, open_engine
 from deblur_app.engine.tiling import plan_tiles, tile_layout
 from deblur_app.model import MIMOUNet, NetConfig, get_variant
 from deblur_app.training.metrics import psnr
@@ -11,7 +11,7 @@ from deblur_app.training.metrics import psnr
 
 @pytest.fixture(scope="module")
 def lite(lite_weights):
-    return Deblurrer.from_weights(lite_weights, device="cpu")
+    return open_engine(lite_weights, None, "cpu", "auto", None, 64, "auto")
 
 
 def test_tiled_equals_whole_image_on_a_real_photo(lite, sample_rgb):
