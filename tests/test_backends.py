@@ -120,3 +120,12 @@ def test_device_menu_lists_openvino_devices(monkeypatch):
     devices = dict(available_devices())
     assert devices["intel-gpu:0"] == "Intel GPU: Intel(R) Iris(R) Xe Graphics (OpenVINO)"
     assert devices["cpu"].startswith("CPU (OpenVINO, ")
+
+
+def test_time_estimate_comes_from_the_measured_speed(lite_weights):
+    eng = open_engine(lite_weights, None, "cpu", "torch", 0, 64, "fp32")
+    assert eng.estimate_seconds(1000, 1000) is None          # nothing measured yet
+    res = eng.run(np.zeros((128, 256, 3), np.float32), scales=("fine",))
+    one_mp = eng.estimate_seconds(1000, 1000)
+    assert one_mp == pytest.approx(res.seconds / (128 * 256 / 1e6), rel=0.5)
+    assert eng.estimate_seconds(2000, 1000) == pytest.approx(2 * one_mp)

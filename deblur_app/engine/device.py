@@ -60,7 +60,7 @@ def is_out_of_memory(exc: BaseException) -> bool:
     text = str(exc).lower()
     return isinstance(exc, (RuntimeError, MemoryError)) and (
         "out of memory" in text or "mps backend out" in text or "can't allocate memory" in text
-        or "out of gpu resources" in text or isinstance(exc, MemoryError))
+        or "out of gpu resources" in text or "bad_alloc" in text or isinstance(exc, MemoryError))
 
 
 def free_device_memory(device: torch.device) -> None:

@@ -132,12 +132,11 @@ class Deblurrer:
 
     # -- internals ----------------------------------------------------------------------------
     def _cpu_backend(self):
+        """The CPU, with the runtime the user chose (auto, torch or openvino all run there)."""
         if self._cpu_fallback is None:
-            choice = self.backend_choice if self.backend_choice != "openvino" or \
-                self.backend.name == "openvino" else "auto"
             self._cpu_fallback = make_backend(
-                self.model, "cpu", choice, "fp32" if self.precision == "fp32" else "auto",
-                self.channels_last)
+                self.model, "cpu", self.backend_choice,
+                "fp32" if self.precision == "fp32" else "auto", self.channels_last)
         return self._cpu_fallback
 
     def _run(self, backend, image, scales, tile, progress, cancel):

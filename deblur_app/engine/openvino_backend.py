@@ -14,6 +14,7 @@ import functools
 import hashlib
 import os
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -92,6 +93,7 @@ class OpenVINOBackend:
         self.precision = precision
         self.ov_device = openvino_device(device)
         self._request = None
+        self._lock = threading.Lock()            # one infer request: one caller at a time
         self.converted = False                  # did this backend convert (not read) the model
 
     # -- one-time work --------------------------------------------------------------------------
@@ -100,8 +102,11 @@ class OpenVINOBackend:
         return cache_dir() / f"mimo-unet-w{cfg.width}-d{cfg.depth}-{model_key(self.model)}.xml"
 
     def prepare(self, progress) -> None:
-        if self._request is not None:
-            return
+        with self._lock:
+            if self._request is None:
+                self._prepare(progress)
+
+    def _prepare(self, progress) -> None:
         path = self.cached_model_path()
         if not path.is_file():
             progress(0, 0, "Converting the network for OpenVINO (first use only)…")
@@ -138,9 +143,10 @@ class OpenVINOBackend:
     def forward(self, crop: np.ndarray) -> list[np.ndarray]:
         """[coarse, mid, fine] of one H x W x 3 crop, each h x w x 3 float32."""
         x = np.ascontiguousarray(crop.transpose(2, 0, 1))[None]
-        self._request.infer({0: x})
-        return [np.array(self._request.get_output_tensor(i).data[0].transpose(1, 2, 0))
-                for i in range(3)]
+        with self._lock:
+            self._request.infer({0: x})
+            return [np.array(self._request.get_output_tensor(i).data[0].transpose(1, 2, 0))
+                    for i in range(3)]
 
     def free_memory(self) -> None:
         pass
