@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 _PRECISION = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+KEEP_MODELS = 8          # converted models kept in the cache (the most recently used)
 
 
 @functools.lru_cache(maxsize=1)
@@ -83,6 +84,14 @@ def model_key(model) -> str:
     return h.hexdigest()[:20]
 
 
+def _forget_old(folder: Path, keep: int) -> None:
+    """Remove all but the ``keep`` most recently used converted models."""
+    models = sorted(folder.glob("*.xml"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for xml in models[keep:]:
+        for f in (xml, xml.with_suffix(".bin")):
+            f.unlink(missing_ok=True)
+
+
 class OpenVINOBackend:
     name = "openvino"
 
@@ -108,7 +117,12 @@ class OpenVINOBackend:
 
     def _prepare(self, progress) -> None:
         path = self.cached_model_path()
-        if not path.is_file():
+        if path.is_file():
+            try:
+                os.utime(path)                  # recently used: kept longest
+            except OSError:
+                pass
+        else:
             progress(0, 0, "Converting the network for OpenVINO (first use only)…")
             self._convert(path)
             self.converted = True
@@ -138,6 +152,7 @@ class OpenVINOBackend:
             ov.save_model(converted, str(xml), compress_to_fp16=False)
             os.replace(xml.with_suffix(".bin"), path.with_suffix(".bin"))
             os.replace(xml, path)
+        _forget_old(path.parent, keep=KEEP_MODELS)
 
     # -- per tile -------------------------------------------------------------------------------
     def forward(self, crop: np.ndarray) -> list[np.ndarray]:
