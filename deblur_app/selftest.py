@@ -2,9 +2,9 @@
 
 Loads the default weights for the best device, deblurs the bundled sample and checks the
 result: same size, finite, in range, different from the input and sharper than it.  Sharpness
-is the mean squared luminance gradient after a light Gaussian blur (sigma 1 px), so that the
-network's removal of noise and JPEG artefacts does not count against it.  Prints one line and
-returns 0 (pass) or 1 (fail).
+is :func:`deblur_app.imaging.sharpness.gradient_energy` (mean squared gradient) after a light
+Gaussian blur (sigma 1 px), so that the network's removal of noise and JPEG artefacts does not
+count against it.  Prints one line and returns 0 (pass) or 1 (fail).
 """
 from __future__ import annotations
 
@@ -13,15 +13,7 @@ import time
 
 import numpy as np
 
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
-
-
-def gradient_energy(pixels: np.ndarray) -> float:
-    import cv2
-    luma = np.ascontiguousarray(pixels[..., :3] @ _LUMA)
-    luma = cv2.GaussianBlur(luma, (0, 0), 1.0)
-    gy, gx = np.diff(luma, axis=0), np.diff(luma, axis=1)
-    return float(np.mean(gy * gy) + np.mean(gx * gx))
+from .imaging.sharpness import gradient_energy
 
 
 def check(before: np.ndarray, after: np.ndarray) -> tuple[bool, str, float]:
@@ -35,7 +27,7 @@ def check(before: np.ndarray, after: np.ndarray) -> tuple[bool, str, float]:
     diff = float(np.abs(after - before).mean())
     if diff < 1e-3:
         return False, f"output is (nearly) the input (mean difference {diff:.5f})", 0
-    ratio = gradient_energy(after) / max(gradient_energy(before), 1e-12)
+    ratio = gradient_energy(after, 1.0) / max(gradient_energy(before, 1.0), 1e-12)
     if ratio <= 1.0:
         return False, f"output is not sharper than the input (gradient energy x{ratio:.3f})", ratio
     return True, "", ratio

@@ -1,44 +1,36 @@
 #!/usr/bin/env bash
-# Train the full MIMO-UNet and, alongside it, the lite net on one CUDA GPU for a fixed time, then
-# score both on the validation set.  Weights (float16 for the full net), the lite net's resumable
-# checkpoint, logs and the report land in $OUT.
+# The training relay, one chunk: what a session lent a GPU runs first thing.  Resumes the full
+# MIMO-UNet from weights/mimo-unet.safetensors (+ its compact optimiser state if shipped), trains
+# MINUTES on the GPU with the all-on-GPU data pipeline, keeps an EMA of the weights, scores shipped
+# and new weights on the synthetic and the real validation sets, and applies the ship rule.
+# Returned in $OUT (6 files): mimo-unet.new.safetensors, mimo-unet.new.train-state.safetensors,
+# train.log, relay.json (the decision and the log row), eval/report.md, eval/report.json.
 #
-#   OUT=/tmp/out MINUTES=7 bash scripts/train_gpu.sh        # on a GPU machine
-#   SMOKE=1 OUT=/tmp/out MINUTES=0.3 bash scripts/train_gpu.sh   # a quick check on a CPU
+# Here, before:  python -m deblur_app.training.photos && python -m deblur_app.training.pack --dest .pack
+#                python -m deblur_app.training.relay stage       # real pairs -> .real_validation
+# Device:        run(command="OUT=$OUT MINUTES=7 bash scripts/train_gpu.sh",
+#                    carry=[".pack", ".real_validation"], timeout_s=600)
+# Here, after:   python -m deblur_app.training.relay adopt <files_at>   # then commit weights/
 #
-# Needs the training pack (python -m deblur_app.training.pack --dest .pack) or PACK=DIR.
+#   SMOKE=1 OUT=/tmp/out MINUTES=0.2 bash scripts/train_gpu.sh   # a quick check on a CPU
+# Extra options for deblur_app.training.train go in TRAIN_ARGS (e.g. TRAIN_ARGS="--compile").
 set -u
 OUT=${OUT:-/tmp/deblur_gpu_out}
 MINUTES=${MINUTES:-7}
 PACK=${PACK:-.pack}
+REAL=${REAL:-.real_validation}
 PY=${PYTHON:-python3}
-RUNS=${RUNS:-/tmp/deblur_runs}
-mkdir -p "$OUT" "$RUNS"
+mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 if [ "${SMOKE:-0}" = 1 ]; then
-  DEV=cpu; FULL="--batch 2 --patch 64 --workers 1"; LITE="--batch 2 --patch 64 --workers 1"
+  DEV=cpu
+  OPTS="--batch 2 --patch 64 --kernel 33 --leaves 2 --log-every 2 --ckpt-minutes 100"
 else
-  DEV=cuda; FULL="--batch 16 --patch 256 --lr 4e-4 --warmup 300 --workers 8"
-  LITE="--batch 32 --patch 256 --lr 6e-4 --warmup 300 --workers 6"
+  DEV=cuda
+  OPTS="--batch 16 --patch 256 --kernel 97 --lr 4e-4 --warmup 300 --plateau 1000 --ramp 500"
+  OPTS="$OPTS --ema 0.999 --log-every 500 --ckpt-minutes 100"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 fi
 $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
-common="--photos $PACK --minutes $MINUTES --ckpt-minutes 1.5 --log-every 100 --device $DEV"
-$PY -m deblur_app.training.train --model mimo-unet $common $FULL --run-dir "$RUNS/full" \
-    --export "$OUT/mimo-unet.safetensors" --export-half > "$OUT/train-full.log" 2>&1 &
-full=$!
-$PY -m deblur_app.training.train --model mimo-unet-lite $common $LITE --run-dir "$RUNS/lite" \
-    --export "$OUT/mimo-unet-lite.safetensors" > "$OUT/train-lite.log" 2>&1 &
-lite=$!
-wait $full; rc_full=$?
-wait $lite; rc_lite=$?
-cp "$RUNS/lite/last.pt" "$OUT/mimo-unet-lite.last.pt" 2>/dev/null
-tail -n 4 "$OUT/train-full.log" "$OUT/train-lite.log"
-echo "exit codes: full $rc_full lite $rc_lite"
-w=()
-for f in "$OUT/mimo-unet.safetensors" "$OUT/mimo-unet-lite.safetensors"; do
-  [ -f "$f" ] && w+=(--weights "$f")
-done
-$PY -m deblur_app.training.evaluate "${w[@]}" --photos "$PACK" --out "$OUT/eval" \
-    --device $DEV --examples 0 > /dev/null && cat "$OUT/eval/report.md"
-exit $(( rc_full || rc_lite ))
+$PY -m deblur_app.training.relay run --out "$OUT" --minutes "$MINUTES" --pack "$PACK" \
+    --real "$REAL" --device $DEV -- $OPTS ${TRAIN_ARGS:-}

@@ -19,9 +19,9 @@ from ..model import MIMOUNet, Variant
 from .backend import make_backend
 from .device import is_out_of_memory
 from .progress import CancelToken, Progress, no_progress
-from .tiling import FACTORS, padded_crop, plan_tiles
+from .scales import FACTORS, SCALES
+from .tiling import padded_crop, plan_tiles
 
-SCALES = ("coarse", "mid", "fine")
 MIN_TILE = 128
 DEFAULT_TILE = {"cpu": 1024, "cuda": 1024, "mps": 768, "gpu": 768}
 DEFAULT_OVERLAP = 64

@@ -1,10 +1,9 @@
-"""Sharp training material: photos (downscaled, split by photo) and procedural dead-leaves images,
-sampled as random patches with flips and rotations."""
+"""Sharp training material: photos (downscaled, split by photo) and procedural dead-leaves images.
+Patches are cut on the training device by :mod:`.sharp_bank`."""
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -48,12 +47,6 @@ def load_photo(path: Path, max_pixels: float = 1.5e6, min_downscale: float = 2.0
     return np.ascontiguousarray(img[..., ::-1])
 
 
-def gradient_energy(patch: np.ndarray) -> float:
-    """Mean absolute gradient of the grey patch (0-255 scale): low means sky, bokeh or fog."""
-    g = patch.astype(np.float32).mean(axis=2)
-    return float(np.abs(np.diff(g, axis=0)).mean() + np.abs(np.diff(g, axis=1)).mean())
-
-
 def dead_leaves(rng: np.random.Generator, size: int, n: int = 600) -> np.ndarray:
     """A dead-leaves image: occluding discs and rectangles with power-law sizes, textured fills.
 
@@ -91,70 +84,6 @@ def dead_leaves(rng: np.random.Generator, size: int, n: int = 600) -> np.ndarray
         view = img[y0:y1, x0:x1]
         view[:] = view * (1 - a) + fill * a
     return (np.clip(img, 0, 1) * 255).astype(np.uint8)
-
-
-@dataclass
-class PatchSampler:
-    """Random sharp crops of ``size`` (plus ``margin`` on each side for the blur to use)."""
-    photos: list[np.ndarray]
-    size: int
-    margin: int
-    dead_leaves_p: float = 0.2
-    min_energy: float = 4.0
-    seed: int = 0
-    leaves_drawn: int = 0  # saved in checkpoints: the dead-leaves bank follows from it
-
-    def __post_init__(self):
-        full = self.size + 2 * self.margin
-        self.photos = [p for p in self.photos if min(p.shape[:2]) >= full]
-        areas = np.array([p.shape[0] * p.shape[1] for p in self.photos], np.float64)
-        self.weights = areas / areas.sum() if len(areas) else areas
-
-    LEAVES_BANK = 6        # large dead-leaves images kept at a time
-    LEAVES_REFRESH = 40    # crops cut before the oldest image is replaced by a new one
-
-    def _leaves_image(self, generation: int, size: int) -> np.ndarray:
-        """Dead-leaves image number ``generation``: a pure function of (seed, generation), so
-        the bank can be rebuilt exactly from a counter after a resume."""
-        bank = self.__dict__.setdefault("_leaves", {})
-        if generation not in bank:
-            rng = np.random.default_rng([self.seed, generation])
-            bank[generation] = dead_leaves(rng, size, n=int(600 * (size / 320) ** 2))
-            for g in [g for g in bank if g <= generation - self.LEAVES_BANK]:
-                del bank[g]
-        return bank[generation]
-
-    def _leaves_crop(self, rng: np.random.Generator, full: int) -> np.ndarray:
-        """A crop of one of the most recent few large dead-leaves images (drawing one costs far
-        more than cutting a patch, so each serves many crops)."""
-        newest = self.leaves_drawn // self.LEAVES_REFRESH
-        self.leaves_drawn += 1
-        oldest = max(0, newest - self.LEAVES_BANK + 1)
-        img = self._leaves_image(int(rng.integers(oldest, newest + 1)), 2 * full)
-        y, x = rng.integers(0, img.shape[0] - full + 1, 2)
-        return img[y:y + full, x:x + full]
-
-    def sample(self, rng: np.random.Generator) -> np.ndarray:
-        full = self.size + 2 * self.margin
-        if not self.photos or rng.random() < self.dead_leaves_p:
-            patch = self._leaves_crop(rng, full)
-        else:
-            for _ in range(10):
-                img = self.photos[rng.choice(len(self.photos), p=self.weights)]
-                y = rng.integers(0, img.shape[0] - full + 1)
-                x = rng.integers(0, img.shape[1] - full + 1)
-                patch = img[y:y + full, x:x + full]
-                if gradient_energy(patch[self.margin:-self.margin or None,
-                                         self.margin:-self.margin or None]) >= self.min_energy:
-                    break
-        k = int(rng.integers(4))
-        patch = np.rot90(patch, k)
-        if rng.random() < 0.5:
-            patch = patch[:, ::-1]
-        return np.ascontiguousarray(patch)
-
-    def batch(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        return np.stack([self.sample(rng) for _ in range(n)])
 
 
 def write_split(path: Path, train: list[Path], val: list[Path]) -> None:

@@ -107,7 +107,8 @@ def add_noise(lin: torch.Tensor, shot: torch.Tensor, read: torch.Tensor,
               generator: torch.Generator | None = None) -> torch.Tensor:
     """Heteroscedastic sensor noise in linear light: variance = shot * x + read**2 (per sample)."""
     var = shot.view(-1, 1, 1, 1) * lin.clamp_min(0) + read.view(-1, 1, 1, 1) ** 2
-    noise = torch.randn(lin.shape, generator=generator, device="cpu" if generator else lin.device)
+    dev = generator.device if generator is not None else lin.device
+    noise = torch.randn(lin.shape, generator=generator, device=dev)
     return lin + noise.to(lin.device) * var.sqrt()
 
 

@@ -26,12 +26,13 @@ def frequency_l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def mimo_loss(outputs: list[torch.Tensor], sharp: torch.Tensor,
-              freq_weight: float = FREQ_WEIGHT) -> tuple[torch.Tensor, dict[str, float]]:
-    """Total loss and its parts (content, frequency) for logging."""
+              freq_weight: float = FREQ_WEIGHT) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Total loss and its parts (content, frequency) for logging, as detached tensors: turning
+    them into numbers waits for the device, so the training loop does that only when it logs."""
     content = torch.zeros((), device=sharp.device)
     freq = torch.zeros((), device=sharp.device)
     for out, target in zip(outputs, sharp_pyramid(sharp.float())):
         content = content + F.l1_loss(out.float(), target)
         freq = freq + frequency_l1(out, target)
     total = content + freq_weight * freq
-    return total, {"content": float(content.detach()), "freq": float(freq.detach())}
+    return total, {"content": content.detach(), "freq": freq.detach()}
