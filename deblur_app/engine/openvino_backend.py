@@ -131,6 +131,9 @@ class OpenVINOBackend:
                   "PERFORMANCE_HINT": "LATENCY"}
         if self.kind == "gpu":  # building GPU kernels takes long: OpenVINO keeps them
             config["CACHE_DIR"] = str(cache_dir() / "compiled")
+        else:  # the threads torch is given: the window leaves a core to itself (gui/app.py)
+            import torch
+            config["INFERENCE_NUM_THREADS"] = torch.get_num_threads()
         compiled = core().compile_model(core().read_model(str(path)), self.ov_device, config)
         self._request = compiled.create_infer_request()
 
