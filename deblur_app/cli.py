@@ -179,6 +179,8 @@ def main(argv=None) -> int:
     def on_tile(done, total, message):
         if total:
             bar.set_postfix_str(f"{state['file'][-30:]} {done}/{total} tiles", refresh=True)
+        elif message:  # one-time engine work, e.g. the first OpenVINO conversion
+            say(message)
 
     def on_result(res):
         results.append(res)

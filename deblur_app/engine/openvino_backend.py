@@ -126,10 +126,10 @@ class OpenVINOBackend:
             progress(0, 0, "Converting the network for OpenVINO (first use only)…")
             self._convert(path)
             self.converted = True
-        progress(0, 0, f"Preparing OpenVINO on {self.ov_device}…")
         config = {"INFERENCE_PRECISION_HINT": _PRECISION[self.precision],
                   "PERFORMANCE_HINT": "LATENCY"}
         if self.kind == "gpu":  # building GPU kernels takes long: OpenVINO keeps them
+            progress(0, 0, f"Preparing the Intel GPU ({self.ov_device})…")
             config["CACHE_DIR"] = str(cache_dir() / "compiled")
         else:  # the threads torch is given: the window leaves a core to itself (gui/app.py)
             import torch
