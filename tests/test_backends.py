@@ -129,3 +129,14 @@ def test_time_estimate_comes_from_the_measured_speed(lite_weights):
     one_mp = eng.estimate_seconds(1000, 1000)
     assert one_mp == pytest.approx(res.seconds / (128 * 256 / 1e6), rel=0.5)
     assert eng.estimate_seconds(2000, 1000) == pytest.approx(2 * one_mp)
+
+
+def test_openvino_and_torch_memory_errors_are_recognised():
+    import torch
+
+    from deblur_app.engine.device import is_out_of_memory
+    assert is_out_of_memory(RuntimeError("Exception from src/inference/src/cpp/infer_request.cpp:"
+                                         "223: std::bad_alloc"))
+    assert is_out_of_memory(RuntimeError("[GPU] out of GPU resources"))
+    assert is_out_of_memory(torch.OutOfMemoryError("CUDA out of memory"))
+    assert not is_out_of_memory(RuntimeError("shape mismatch"))
