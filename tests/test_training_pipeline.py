@@ -88,8 +88,8 @@ def _sharp_batch(n, size, seed=8):
 def test_every_mode_makes_a_blurred_pair(mode):
     cfg = SynthConfig(patch=48, kernel=33, highlight_share=0.0, jpeg_share=0.0, long_share=1.0)
     sharp = _sharp_batch(3, cfg.full)
-    m = MODES.index(mode)
-    blurred, target = synthesize(sharp, _gen(9), cfg, torch.full((3,), m))
+    counts = [3 if m == mode else 0 for m in MODES]
+    blurred, target = synthesize(sharp, _gen(9), cfg, counts)
     assert blurred.shape == target.shape == (3, 3, 48, 48)
     assert torch.allclose(blurred * 255, torch.round(blurred * 255), atol=1e-3)  # 8-bit
     inner = sharp[..., cfg.margin:-cfg.margin, cfg.margin:-cfg.margin]
@@ -108,7 +108,7 @@ def test_blur_in_linear_light_brightens_and_in_srgb_values_does_not():
     for share in (0.0, 1.0):
         cfg = SynthConfig(patch=48, kernel=33, highlight_share=0.0, jpeg_share=0.0,
                           long_share=1.0, gamma_share=share)
-        b, t = synthesize(sharp, _gen(14), cfg, torch.zeros(4, dtype=torch.long))
+        b, t = synthesize(sharp, _gen(14), cfg, [4, 0, 0, 0, 0, 0])
         shift[share] = float((b - t).mean())
     assert shift[0.0] > 0.004 and abs(shift[1.0]) < 0.002
 

@@ -230,19 +230,23 @@ def jpeg_like(x: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
 
 # --- the whole degradation -----------------------------------------------------------------------
 
-def draw_modes(host: torch.Generator, n: int, mix: dict) -> torch.Tensor:
-    """(n,) indices into :data:`MODES`, drawn on the CPU: choosing the samples of each mode on
-    the host keeps the device from having to report back (no synchronisation per batch)."""
+def draw_modes(host: torch.Generator, n: int, mix: dict) -> list[int]:
+    """How many of ``n`` samples get each mode of :data:`MODES`, drawn on the CPU.  The batch is
+    ordered by mode (samples are independent, so the order means nothing): each mode is then a
+    slice of the batch, and the device never has to report back which samples are which."""
     probs = torch.tensor([float(mix.get(m, 0.0)) for m in MODES])
-    return torch.multinomial(probs, n, replacement=True, generator=host)
+    drawn = torch.multinomial(probs, n, replacement=True, generator=host)
+    return torch.bincount(drawn, minlength=len(MODES)).tolist()
 
 
 def synthesize(sharp: torch.Tensor, gen: torch.Generator, cfg: SynthConfig,
-               modes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(blurred, sharp target) without the margin for sharp sRGB crops with margin (B, 3, F, F).
-    ``modes`` (B,) on the CPU indexes :data:`MODES` (see :func:`draw_modes`)."""
+               counts: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(blurred, sharp target) without the margin for sharp sRGB crops with margin (B, 3, F, F):
+    the first ``counts[0]`` samples get the first of :data:`MODES`, the next ``counts[1]``
+    the second, and so on (see :func:`draw_modes`)."""
     b, dev = sharp.shape[0], sharp.device
-    modes = modes.cpu()
+    if sum(counts) != b:
+        raise ValueError(f"mode counts {counts} do not add up to the batch of {b}")
     s = strengths(gen, b, cfg.long_share)
     gain = torch.where(_u(gen, 0, 1, b) < cfg.highlight_share, _u(gen, 0, 4, b),
                        torch.zeros(b, device=dev))
@@ -251,23 +255,23 @@ def synthesize(sharp: torch.Tensor, gen: torch.Generator, cfg: SynthConfig,
     target = lin.clone()
     out = torch.empty_like(lin)
     h, w = lin.shape[-2:]
-    for m, name in enumerate(MODES):  # a loop over the six modes, not over samples
-        idx = (modes == m).nonzero().view(-1)
-        if idx.numel() == 0:
+    start = 0
+    for name, n in zip(MODES, counts):  # a loop over the six modes, not over samples
+        sl = slice(start, start + n)
+        start += n
+        if n == 0:
             continue
-        idx = idx.to(dev, non_blocking=True)
         if name in BK.KINDS:
-            k = BK.kernels_for(gen, name, s[idx], cfg.kernel)
-            out[idx] = blur_with_kernels(lin[idx], k)
+            out[sl] = blur_with_kernels(lin[sl], BK.kernels_for(gen, name, s[sl], cfg.kernel))
         elif name == "camera":
-            out[idx] = blur_with_camera_paths(lin[idx], camera_paths(gen, s[idx], h, w,
-                                                                     cfg.camera_frames))
+            out[sl] = blur_with_camera_paths(lin[sl], camera_paths(gen, s[sl], h, w,
+                                                                   cfg.camera_frames))
         else:  # gopro: the foreground layer is another sample's crop
-            fg = lin[torch.roll(torch.arange(b, device=dev), 1)][idx]
-            cams = camera_paths(gen, s[idx] * 0.6, h, w, cfg.gopro_frames)
-            obj = object_paths(gen, s[idx], cfg.gopro_frames)
-            mask = ellipse_masks(gen, idx.numel(), h)
-            out[idx], target[idx] = render_dynamic(lin[idx], fg, mask, cams, obj)
+            fg = torch.roll(lin, 1, dims=0)[sl]
+            cams = camera_paths(gen, s[sl] * 0.6, h, w, cfg.gopro_frames)
+            obj = object_paths(gen, s[sl], cfg.gopro_frames)
+            mask = ellipse_masks(gen, n, h)
+            out[sl], target[sl] = render_dynamic(lin[sl], fg, mask, cams, obj)
     out = crop_margin(out, cfg.margin)
     shot = 10 ** _u(gen, -5, -2.5, b)
     read = 10 ** _u(gen, -4, -2, b)
