@@ -206,3 +206,18 @@ def test_throughput_bench_runs(tmp_path, capsys):
     assert set(res["patches_per_s"]) == {"data only", "model only", "both"}
     assert all(v > 0 for v in res["patches_per_s"].values())
     assert "| both |" in capsys.readouterr().out
+
+
+def test_the_relay_needs_nothing_the_gpu_machine_lacks():
+    """The lent GPU machine has torch, numpy, OpenCV, Pillow, tifffile, safetensors, but not the
+    desktop app's other dependencies: the relay and the bench must not import them."""
+    code = ("import sys, runpy; import deblur_app.training.relay, deblur_app.training.train; "
+            "runpy.run_path('bench/train_throughput.py', run_name='not_main'); "
+            "print(sorted(m for m in ('platformdirs', 'PySide6', 'openvino', 'rawpy', "
+            "'pillow_heif', 'pyexiv2', 'exiv2') if m in sys.modules))")
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip().splitlines()[-1] == "[]"
