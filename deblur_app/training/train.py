@@ -135,7 +135,7 @@ class Trainer:
     ramp: int = 0              # > 0 while ramping up without optimiser state
 
 
-def make_bank(args, device, rank: int, log) -> tuple[SharpBank, list[Path], Path]:
+def make_bank(args, device, log) -> tuple[SharpBank, list[Path], list[Path]]:
     folder = args.photos
     if folder is None:
         from .photos import default_cache_dir
@@ -181,7 +181,7 @@ def setup(args, log, bank: SharpBank | None = None) -> Trainer:
     amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
     scaler = torch.amp.GradScaler("cuda", enabled=(amp == "fp16"))
     if bank is None:
-        bank, _, _ = make_bank(args, device, rank, log)
+        bank, _, _ = make_bank(args, device, log)
     cfg = SynthConfig(patch=args.patch, kernel=args.kernel, long_share=args.long_share,
                       gamma_share=args.gamma_share)
     maker = BatchMaker(bank, cfg, seed=args.seed + 1000 * rank)
