@@ -61,11 +61,18 @@ def test_rasterise_is_bilinear():
 
 def test_bank_crops_shapes_orientation_and_symmetries():
     rng = np.random.default_rng(5)
-    portrait = dead_leaves(rng, 160)[:, :100]      # 160 x 100: stored turned
+    portrait = dead_leaves(rng, 160)[:, :100]      # 160 x 100
     tiny = dead_leaves(rng, 40)                    # too small for the crops: never drawn
     bank = SharpBank([portrait, tiny], "cpu", leaves=leaves_images(1, 1, 96),
                      leaves_share=0.25)
-    assert bank.images.shape == (3, 100, 160, 3) and bank.images.dtype == torch.uint8
+    assert bank.nbytes == (160 * 100 + 40 * 40 + 96 * 96) * 3  # uint8, no padding
+    # a crop is exactly a window of its photo
+    only = SharpBank([portrait], "cpu", leaves_share=0.0)
+    one = only._cut(_gen(15), 1, 64)[0]
+    ref = torch.from_numpy(portrait).permute(2, 0, 1).float() / 255
+    hits = [(y, x) for y in range(160 - 63) for x in range(100 - 63)
+            if torch.equal(ref[:, y:y + 64, x:x + 64], one)]
+    assert len(hits) == 1
     x = bank.crops(_gen(6), 8, 64, margin=8)
     assert x.shape == (8, 3, 64, 64) and x.dtype == torch.float32
     assert 0 <= float(x.min()) and float(x.max()) <= 1
