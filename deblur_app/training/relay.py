@@ -10,7 +10,8 @@ where the last chunk stopped, and new weights ship only when they are better on 
     python -m deblur_app.training.relay adopt FOLDER   # log row; weights + state if shipped
 
 ``run`` resumes from ``weights/mimo-unet.safetensors`` (its metadata holds the global step) and, if
-it belongs to those weights, the compact optimiser state ``weights/mimo-unet.train-state.safetensors``;
+it belongs to those weights, the compact optimiser state
+``weights/mimo-unet.train-state.safetensors``;
 trains for the minutes given (EMA of the weights, the open-ended schedule of :mod:`.schedule`);
 scores the shipped and the new weights on the synthetic validation set and on the real pairs; and
 applies :func:`ship_decision`.  Everything it returns lies in ``$OUT``.
@@ -104,10 +105,9 @@ def cmd_run(a) -> int:
             fh.write(line + "\n")
             fh.flush()
         log("train " + " ".join(train_argv))
-        t0 = time.time()
         t = tr.run(tr.parse_args(train_argv), log=log)
-        minutes = (time.time() - t0) / 60
-        rate = t.local * t.args.batch / max(1e-9, time.time() - t0)
+        minutes = t.seconds / 60  # the training loop's time, without loading and evaluating
+        rate = t.local * t.args.batch / max(1e-9, t.seconds)
         real = Path(a.real) if a.real and Path(a.real).is_dir() else None
         if real is None:
             log(f"no real validation pairs at {a.real}: the ship rule cannot pass")

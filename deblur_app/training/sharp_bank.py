@@ -2,9 +2,9 @@
 random crops with flips and quarter turns cut for a whole batch at once by tensor indexing.
 
 All photos lie one after another in one flat uint8 tensor (no padding); a batch of crops is one
-gather with per-sample offsets, rows and columns.  Procedural dead-leaves images (see :func:`.data.dead_leaves`)
-join the bank with a fixed share of the draws.  Crops whose centre is nearly flat (sky, bokeh,
-fog) are replaced by a second draw.
+gather with per-sample offsets, rows and columns.  Procedural dead-leaves images (see
+:func:`.data.dead_leaves`) join the bank with a fixed share of the draws.  Crops whose centre is
+nearly flat (sky, bokeh, fog) are replaced by a second draw.
 """
 from __future__ import annotations
 

@@ -133,6 +133,7 @@ class Trainer:
     seen: int = 0              # global patches seen
     local: int = 0             # steps of this process
     ramp: int = 0              # > 0 while ramping up without optimiser state
+    seconds: float = 0.0       # time spent in the training loop of this process
 
 
 def make_bank(args, device, log) -> tuple[SharpBank, list[Path], list[Path]]:
@@ -318,9 +319,13 @@ def run(args, progress=no_progress, cancel: CancelToken | None = None, log=print
                 log(f"checkpoint at step {t.step}")
     except Cancelled:
         log("stopping: cancelled")
+    if t.device.type == "cuda":
+        torch.cuda.synchronize(t.device)
+    t.seconds = time.time() - start
     save(t, run_dir)
+    rate = t.local * args.batch * t.world / max(t.seconds, 1e-9)
     log(f"stopped at step {t.step} ({t.seen} patches seen in all; {t.local} steps in "
-        f"{(time.time() - start) / 60:.1f} min here); checkpoint {run_dir / 'last.pt'}")
+        f"{t.seconds / 60:.1f} min here, {rate:.1f} patches/s); checkpoint {run_dir / 'last.pt'}")
     if t.world > 1:
         import torch.distributed as dist
         dist.barrier()
