@@ -1,5 +1,10 @@
 """The training data made on the device (run here on the CPU at small sizes): batched kernels,
-the photo bank, every blur mode, JPEG-like compression, determinism for a seed."""
+the photo bank, every blur mode, JPEG-like compression, determinism for a seed.
+
+On a GPU machine: ``DEBLUR_TEST_DEVICE=cuda python -m pytest tests/test_training_pipeline.py``
+runs the same tests with every tensor and generator on the GPU."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -13,10 +18,31 @@ from deblur_app.training.sharp_bank import SharpBank, augment, leaves_images
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+DEVICE = os.environ.get("DEBLUR_TEST_DEVICE", "cpu")
+
+
+@pytest.fixture(autouse=True)
+def on_device():
+    if DEVICE == "cpu":
+        yield
+        return
+    torch.set_default_device(DEVICE)
+    yield
+    torch.set_default_device("cpu")
 
 
 def _gen(seed=0):
-    return torch.Generator().manual_seed(seed)
+    return torch.Generator(DEVICE).manual_seed(seed)
+
+
+def _t(a: np.ndarray) -> torch.Tensor:
+    """An HxWx3 array as a (3, H, W) float tensor in [0, 1] on the test device."""
+    a = torch.from_numpy(np.ascontiguousarray(a)).to(DEVICE).permute(2, 0, 1).float()
+    return a / 255 if a.max() > 1 else a
+
+
+def _np(x: torch.Tensor) -> np.ndarray:
+    return x.permute(1, 2, 0).cpu().numpy()
 
 
 @pytest.mark.parametrize("kind", BK.KINDS)
@@ -63,13 +89,13 @@ def test_bank_crops_shapes_orientation_and_symmetries():
     rng = np.random.default_rng(5)
     portrait = dead_leaves(rng, 160)[:, :100]      # 160 x 100
     tiny = dead_leaves(rng, 40)                    # too small for the crops: never drawn
-    bank = SharpBank([portrait, tiny], "cpu", leaves=leaves_images(1, 1, 96),
+    bank = SharpBank([portrait, tiny], DEVICE, leaves=leaves_images(1, 1, 96),
                      leaves_share=0.25)
     assert bank.nbytes == (160 * 100 + 40 * 40 + 96 * 96) * 3  # uint8, no padding
     # a crop is exactly a window of its photo
-    only = SharpBank([portrait], "cpu", leaves_share=0.0)
+    only = SharpBank([portrait], DEVICE, leaves_share=0.0)
     one = only._cut(_gen(15), 1, 64)[0]
-    ref = torch.from_numpy(portrait).permute(2, 0, 1).float() / 255
+    ref = _t(portrait)
     hits = [(y, x) for y in range(160 - 63) for x in range(100 - 63)
             if torch.equal(ref[:, y:y + 64, x:x + 64], one)]
     assert len(hits) == 1
@@ -87,8 +113,7 @@ def test_bank_crops_shapes_orientation_and_symmetries():
 
 def _sharp_batch(n, size, seed=8):
     rng = np.random.default_rng(seed)
-    return torch.stack([torch.from_numpy(dead_leaves(rng, size)).permute(2, 0, 1).float() / 255
-                        for _ in range(n)])
+    return torch.stack([_t(dead_leaves(rng, size)) for _ in range(n)])
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -131,17 +156,17 @@ def test_jpeg_like_matches_a_real_codec():
     from deblur_app.training.degrade import jpeg_roundtrip
     from deblur_app.training.metrics import psnr
     img = dead_leaves(np.random.default_rng(11), 96).astype(np.float32) / 255
-    x = torch.from_numpy(img).permute(2, 0, 1)[None]
+    x = _t(img)[None]
     for q in (60, 85):
-        ours = jpeg_like(x, torch.tensor([q]))[0].permute(1, 2, 0).numpy()
+        ours = _np(jpeg_like(x, torch.tensor([q]))[0])
         assert psnr(ours, jpeg_roundtrip(img, q)) > 33  # OpenCV's libjpeg, 4:2:0 as ours
         assert psnr(ours, img) < 30                     # and it does lose detail
-    near = jpeg_like(x, torch.tensor([100]))[0].permute(1, 2, 0).numpy()
+    near = _np(jpeg_like(x, torch.tensor([100]))[0])
     assert psnr(near, img) > 45
 
 
 def test_batches_are_deterministic_for_a_seed_and_resume_exactly():
-    bank = SharpBank([], "cpu", leaves=leaves_images(3, 2, 160), leaves_share=1.0)
+    bank = SharpBank([], DEVICE, leaves=leaves_images(3, 2, 160), leaves_share=1.0)
     cfg = SynthConfig(patch=32, kernel=33)
     a, b = BatchMaker(bank, cfg, seed=5), BatchMaker(bank, cfg, seed=5)
     first = a.next(6)

@@ -234,7 +234,7 @@ def draw_modes(host: torch.Generator, n: int, mix: dict) -> list[int]:
     """How many of ``n`` samples get each mode of :data:`MODES`, drawn on the CPU.  The batch is
     ordered by mode (samples are independent, so the order means nothing): each mode is then a
     slice of the batch, and the device never has to report back which samples are which."""
-    probs = torch.tensor([float(mix.get(m, 0.0)) for m in MODES])
+    probs = torch.tensor([float(mix.get(m, 0.0)) for m in MODES], device="cpu")
     drawn = torch.multinomial(probs, n, replacement=True, generator=host)
     return torch.bincount(drawn, minlength=len(MODES)).tolist()
 
