@@ -15,7 +15,8 @@
 #   SMOKE=1 OUT=/tmp/out MINUTES=0.2 bash scripts/train_gpu.sh   # a quick check on a CPU
 # Extra options for deblur_app.training.train go in TRAIN_ARGS (e.g. TRAIN_ARGS="--compile").
 # BENCH=1 first prints bench/train_throughput.py's table (plain and compiled; 2 more files back).
-# One device command may run 10 minutes: MINUTES=7 alone, or MINUTES=5 with BENCH=1.
+# CHECK=1 first runs the data pipeline's tests on the GPU (DEBLUR_TEST_DEVICE=cuda).
+# One device command may run 10 minutes: MINUTES=7 alone, or MINUTES=5 with CHECK=1 BENCH=1.
 set -u
 OUT=${OUT:-/tmp/deblur_gpu_out}
 MINUTES=${MINUTES:-7}
@@ -34,6 +35,10 @@ else
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 fi
 $PY -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
+if [ "${CHECK:-0}" = 1 ]; then  # the pipeline's tests with every tensor on the GPU (~30 s)
+  DEBLUR_TEST_DEVICE=$DEV $PY -m pytest -q -p no:cacheprovider tests/test_training_pipeline.py \
+      2>&1 | tail -n 15
+fi
 if [ "${BENCH:-0}" = 1 ]; then  # the throughput table first (~1 min; then use MINUTES=6)
   if [ "$DEV" = cuda ]; then B="--model mimo-unet --batch 16 --patch 256 --kernel 97 --seconds 15"
   else B="--seconds 2"; fi
