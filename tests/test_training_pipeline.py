@@ -134,6 +134,21 @@ def test_every_mode_makes_a_blurred_pair(mode):
         assert torch.allclose(target, inner, atol=1e-4)  # without highlights: the crop itself
 
 
+def test_gopro_target_shows_another_crop_inside_the_moving_object():
+    # half of the samples blurred in sRGB values, half in linear light: the foreground layer
+    # must be taken into each sample's own space
+    cfg = SynthConfig(patch=48, kernel=33, highlight_share=0.0, jpeg_share=0.0, gamma_share=0.5)
+    sharp = _sharp_batch(6, cfg.full, seed=16)
+    _, target = synthesize(sharp, _gen(17), cfg, [0, 0, 0, 0, 0, 6])
+    inner = sharp[..., cfg.margin:-cfg.margin, cfg.margin:-cfg.margin]
+    other = torch.roll(inner, 1, dims=0)
+    changed = (target - inner).abs().amax(dim=1) > 1e-3
+    from_other = (target - other).abs().amax(dim=1) < 1e-4
+    for i in range(6):  # inside the object the middle frame is exactly the other crop
+        assert changed[i].any()
+        assert float((changed[i] & from_other[i]).sum()) > 0.7 * float(changed[i].sum())
+
+
 def test_blur_in_linear_light_brightens_and_in_srgb_values_does_not():
     sharp = _sharp_batch(4, 112, seed=13)
     shift = {}

@@ -266,8 +266,9 @@ def synthesize(sharp: torch.Tensor, gen: torch.Generator, cfg: SynthConfig,
         elif name == "camera":
             out[sl] = blur_with_camera_paths(lin[sl], camera_paths(gen, s[sl], h, w,
                                                                    cfg.camera_frames))
-        else:  # gopro: the foreground layer is another sample's crop
-            fg = torch.roll(lin, 1, dims=0)[sl]
+        else:  # gopro: the foreground layer is another sample's crop, in this one's space
+            fg = torch.roll(sharp, 1, dims=0)[sl]
+            fg = boost_highlights(torch.where(gamma[sl], fg, srgb_to_linear(fg)), gain[sl])
             cams = camera_paths(gen, s[sl] * 0.6, h, w, cfg.gopro_frames)
             obj = object_paths(gen, s[sl], cfg.gopro_frames)
             mask = ellipse_masks(gen, n, h)
