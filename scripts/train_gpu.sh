@@ -23,6 +23,7 @@ MINUTES=${MINUTES:-7}
 PACK=${PACK:-.pack}
 REAL=${REAL:-.real_validation}
 PY=${PYTHON:-python3}
+MODEL=${MODEL:-mimo-unet}   # or mimo-unet-lite (its own weights, state and log rows)
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 if [ "${SMOKE:-0}" = 1 ]; then
@@ -31,6 +32,8 @@ if [ "${SMOKE:-0}" = 1 ]; then
 else
   DEV=cuda
   OPTS="--batch 16 --patch 256 --kernel 97 --lr 4e-4 --warmup 300 --plateau 1000 --ramp 500"
+  [ "$MODEL" = mimo-unet-lite ] && OPTS="--batch 32 --patch 256 --kernel 97 --lr 6e-4 \
+      --warmup 300 --plateau 1000 --ramp 500"
   OPTS="$OPTS --ema 0.999 --log-every 500 --ckpt-minutes 100"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 fi
@@ -46,5 +49,6 @@ if [ "${BENCH:-0}" = 1 ]; then  # the throughput table first (~1 min; then use M
   [ "$DEV" = cuda ] && $PY bench/train_throughput.py --device $DEV --photos "$PACK" $B --compile \
       --json "$OUT/throughput-compiled.json"
 fi
-$PY -m deblur_app.training.relay run --out "$OUT" --minutes "$MINUTES" --pack "$PACK" \
-    --real "$REAL" --device $DEV -- $OPTS ${TRAIN_ARGS:-}
+$PY -m deblur_app.training.relay run --model "$MODEL" --weights "weights/$MODEL.safetensors" \
+    --state "weights/$MODEL.train-state.safetensors" --out "$OUT" --minutes "$MINUTES" \
+    --pack "$PACK" --real "$REAL" --device $DEV -- $OPTS ${TRAIN_ARGS:-}

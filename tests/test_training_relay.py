@@ -172,6 +172,9 @@ def test_relay_runs_a_chunk_evaluates_and_adopts(tmp_path, lite_weights):
     assert "## Real blurred photos" in report and "mimo-unet-lite.new.safetensors" in report
     assert {p.name for p in out.iterdir()} >= {"mimo-unet-lite.new.safetensors", "train.log",
                                                "mimo-unet-lite.new.train-state.safetensors"}
+    from deblur_app.training.relay import _stored_half
+    assert not _stored_half(out / "mimo-unet-lite.new.safetensors")  # as the shipped file
+    assert _stored_half(ROOT / "weights" / "mimo-unet.safetensors")
     # adopt: the log row always, the weights only when shipped
     for ship in (False, True):
         info.update(ship=ship, row=f"| row shipped={ship} |")

@@ -74,6 +74,12 @@ def _num(v) -> str:
     return "-" if v is None else f"{v:.2f}"
 
 
+def _stored_half(path: Path) -> bool:
+    from safetensors import safe_open
+    with safe_open(str(path), "pt") as f:
+        return f.get_slice(next(iter(f.keys()))).get_dtype() == "F16"
+
+
 def _gpu_name(device: str) -> str:
     import torch
     if device.startswith("cuda") and torch.cuda.is_available():
@@ -92,9 +98,11 @@ def cmd_run(a) -> int:
     state_out = out / f"{a.model}.new.train-state.safetensors"
     steps_from = int(weights_metadata(base).get("steps", 0))
     train_argv = ["--model", a.model, "--init", str(base), "--minutes", str(a.minutes),
-                  "--run-dir", str(a.run_dir), "--export", str(new), "--export-half",
+                  "--run-dir", str(a.run_dir), "--export", str(new),
                   "--state-out", str(state_out), "--device", a.device,
                   "--photos", str(a.pack)] + a.train_args
+    if _stored_half(base):  # the new weights in the shipped file's precision
+        train_argv.append("--export-half")
     if Path(a.state).is_file():
         train_argv += ["--state-in", str(a.state)]
     log_path = out / "train.log"
