@@ -5,14 +5,16 @@
 
 Per sample (all as batched tensor operations, no DataLoader worker, no Python loop over samples):
 sharp crop with margin (:class:`.sharp_bank.SharpBank`), sRGB -> linear light, highlight boost, one
-of six blur modes, shot + read noise, back to sRGB, 8-bit quantisation and, for a share of samples,
+of seven modes (six blurs, or none), shot + read noise, back to sRGB, 8-bit quantisation and, for a share of samples,
 JPEG-like compression (8x8 DCT quantisation with the IJG tables, 4:2:0 chroma below quality 90).
 
-Blur modes (:data:`TRAIN_MIX`):
+Modes (:data:`TRAIN_MIX`):
 - ``shake``, ``linear``, ``defocus``, ``gaussian``: one kernel per sample
   (:mod:`.batch_kernels`), applied through the FFT;
 - ``camera``: a hand-held camera path over the exposure (rotation about a random point,
   translation, slight perspective), blur varying across the frame;
+- ``none``: no blur at all (noise and compression only): the shipped nets made nearly sharp
+  real photos worse, so a few samples teach the network to leave sharp detail alone;
 - ``gopro``: GoPro-like dynamic scenes: a short sequence of frames is rendered along a camera
   path, with a foreground layer (another crop, cut out by a soft ellipse) moving on its own path,
   and the frames are averaged in linear light.  The sharp target is the middle frame, whose
@@ -41,9 +43,9 @@ from .degrade import (add_noise, blur_with_camera_paths, blur_with_kernels, boos
                       crop_margin, homography_grid, linear_to_srgb, quantize8, srgb_to_linear)
 from .sharp_bank import SharpBank
 
-MODES = ("shake", "linear", "defocus", "gaussian", "camera", "gopro")
-TRAIN_MIX = {"shake": 0.30, "linear": 0.08, "defocus": 0.05, "gaussian": 0.02,
-             "camera": 0.20, "gopro": 0.35}
+MODES = ("shake", "linear", "defocus", "gaussian", "camera", "gopro", "none")
+TRAIN_MIX = {"shake": 0.27, "linear": 0.08, "defocus": 0.05, "gaussian": 0.02,
+             "camera": 0.20, "gopro": 0.33, "none": 0.05}
 
 
 @dataclass
@@ -256,12 +258,14 @@ def synthesize(sharp: torch.Tensor, gen: torch.Generator, cfg: SynthConfig,
     out = torch.empty_like(lin)
     h, w = lin.shape[-2:]
     start = 0
-    for name, n in zip(MODES, counts):  # a loop over the six modes, not over samples
+    for name, n in zip(MODES, counts):  # a loop over the seven modes, not over samples
         sl = slice(start, start + n)
         start += n
         if n == 0:
             continue
-        if name in BK.KINDS:
+        if name == "none":
+            out[sl] = lin[sl]
+        elif name in BK.KINDS:
             out[sl] = blur_with_kernels(lin[sl], BK.kernels_for(gen, name, s[sl], cfg.kernel))
         elif name == "camera":
             out[sl] = blur_with_camera_paths(lin[sl], camera_paths(gen, s[sl], h, w,
