@@ -5,8 +5,8 @@
 
 Per sample (all as batched tensor operations, no DataLoader worker, no Python loop over samples):
 sharp crop with margin (:class:`.sharp_bank.SharpBank`), sRGB -> linear light, highlight boost, one
-of seven modes (six blurs, or none), shot + read noise, back to sRGB, 8-bit quantisation and, for a share of samples,
-JPEG-like compression (8x8 DCT quantisation with the IJG tables, 4:2:0 chroma below quality 90).
+of seven modes (six blurs, or none), shot + read noise, back to sRGB, 8-bit quantisation and, for
+a share of samples, JPEG-like compression (8x8 DCT quantisation with the IJG tables, 4:2:0 chroma below quality 90).
 
 Modes (:data:`TRAIN_MIX`):
 - ``shake``, ``linear``, ``defocus``, ``gaussian``: one kernel per sample
