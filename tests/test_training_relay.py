@@ -191,6 +191,21 @@ def test_relay_runs_a_chunk_evaluates_and_adopts(tmp_path, lite_weights):
     assert (tmp_path / "LOG.md").read_text().count("| row shipped=True |") == 1
 
 
+def test_stage_copies_the_real_pairs_and_adds_up_what_travels(tmp_path, capsys):
+    real = _real_pairs(tmp_path / "real")
+    pack = _photos(tmp_path / "pack", n=1, size=64)
+    dest = tmp_path / "staged"
+    assert relay_main(["stage", "--real", str(real), "--pack", str(pack), "--dest",
+                       str(dest)]) == 0
+    assert sorted(p.name for p in (dest / "sharp").iterdir()) == \
+        sorted(p.name for p in (real / "sharp").iterdir())
+    out = capsys.readouterr().out
+    assert "working tree" in out and "of 64" in out and "carry" in out
+    with pytest.raises(SystemExit, match="no training pack"):
+        relay_main(["stage", "--real", str(real), "--pack", str(tmp_path / "none"), "--dest",
+                    str(dest)])
+
+
 def test_the_shipped_training_log_has_its_history():
     text = (ROOT / "weights" / "TRAINING_LOG.md").read_text()
     assert "H200" in text and "6,400" in text and "3,509" in text

@@ -183,7 +183,7 @@ def folder_bytes(folder: Path) -> int:
 def cmd_stage(a) -> int:
     """Copy the real pairs into the repository (ignored) so they can be carried to the device,
     and check that everything that travels fits the device's limit."""
-    src, dest = Path(a.real), STAGED_REAL
+    src, dest = Path(a.real), Path(a.dest)
     if not (src / "blurred").is_dir():
         raise SystemExit(f"{src}: no real validation pairs (blurred/ and sharp/)")
     if dest.exists():
@@ -232,6 +232,7 @@ def main(argv=None) -> int:
     s = sub.add_parser("stage", help="copy the real pairs in and check the device's size limit")
     s.add_argument("--real", default=str(ROOT / ".." / "shared" / "data" / "real_validation"))
     s.add_argument("--pack", default=str(ROOT / ".pack"))
+    s.add_argument("--dest", default=str(STAGED_REAL), help="(tests) where to copy the pairs")
     a = ap.parse_args(argv)
     if a.cmd == "run":
         a.train_args = [x for x in a.train_args if x != "--"]
