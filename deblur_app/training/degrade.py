@@ -1,7 +1,10 @@
 """Synthetic blur that looks like real photos, as small composable steps on image batches.
 
-All steps work on float tensors ``(B, 3, H, W)`` on any device (the GPU does the heavy part during
-training), so the same code makes training pairs and the fixed validation set.  Order of a full
+All steps work on float tensors ``(B, 3, H, W)`` on any device.  :func:`degrade` with per-sample
+:class:`BlurSpec` (NumPy kernels) makes the fixed validation set, unchanged so that scores stay
+comparable; training batches are made by :mod:`.batch_synth`, which reuses the steps here
+(linear light, highlights, FFT and camera-path blur, noise) with kernels drawn on the device.
+Order of a full
 degradation (see :func:`degrade`): sRGB -> linear light, highlight boost (light sources may exceed
 1 before clipping, so they smear like real ones), blur (uniform kernel or spatially varying camera
 rotation/perspective over the exposure), shot + read noise, clip, back to sRGB, 8-bit quantisation,
