@@ -143,7 +143,7 @@ def cmd_run(a) -> int:
 
 def append_log_row(row: str, path: Path = LOG) -> None:
     text = path.read_text() if path.is_file() else "# Training log\n\n" + LOG_HEADER + "\n" \
-        + "|---" * LOG_HEADER.count("|") + "\n"
+        + "|---" * (LOG_HEADER.count("|") - 1) + "|\n"
     if row in text:
         return
     path.write_text(text.rstrip("\n") + "\n" + row + "\n")
