@@ -1,147 +1,179 @@
-"""Engine speed and memory on this machine, next to the plain way of running the network.
+"""Engine speed, memory and agreement on this machine, next to the plain way of running the network.
 
-    python bench/engine.py [--variants mimo-unet-lite mimo-unet] [--speed-mp 0.5] [--memory-mp 24]
+    python bench/engine.py [--variants mimo-unet mimo-unet-lite] [--size 1280x720] [--photos 4]
+    python bench/engine.py --device cuda        # on a CUDA machine: plain fp32 vs the fp16 engine
 
-Speed: seconds per megapixel on a real photo crop (the bundled sample, tiled to size), for
-  - plain:        the network as published, float32, contiguous, whole image in one call
-  - engine whole: Deblurrer with tile=0
-  - engine tiled: Deblurrer with its default CPU tiles (512 px, overlap 64)
-  - variants of the engine (channels_last, TorchScript-frozen)
-Memory: peak resident memory of a separate process that runs the engine on a synthetic
-``--memory-mp`` megapixel photo (all three scales assembled), measured after a few tiles (the
-steady state: every full-size buffer is allocated by then), next to the plain way on a small
-image, scaled per megapixel.  Ratios are computed within one run.
+For each network, on a real photo (a crop of the bundled sample), each method runs in its own
+process (so that its peak memory is its own): one warm-up call, then one timed call.
+  - plain:            the network as the original code calls it: float32, whole image, one call
+  - torch fp32:       the engine (tiles, channels_last) in float32
+  - torch bf16:       the same with bfloat16 autocast (only where the CPU has native bfloat16)
+  - OpenVINO f32/bf16: the engine on OpenVINO (the conversion is cached before timing)
+  (on CUDA: plain fp32, engine fp32 and engine fp16)
+Columns: s/MP, speed-up over plain, peak resident memory of that process, and agreement of the
+fine output with plain float32 (PSNR, dB).  Then the whole ``deblur`` command (start-up, model
+loading and writing included) over a folder of ``--photos`` photos with the full net, against
+``--photos`` plain float32 forward passes: once with an empty conversion cache (first launch)
+and once more (every later launch).  All ratios are within one run.
 """
 from __future__ import annotations
 
 import argparse
 import json
-
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from deblur_app.engine import CancelToken, Cancelled, Deblurrer  # noqa: E402
-from deblur_app.engine.memory import peak_rss_mb  # noqa: E402
-from deblur_app.model import build  # noqa: E402
-from deblur_app.model.shipped import shipped_weights  # noqa: E402
+from bench.memory import peak_rss_mb  # noqa: E402
+
+CPU_METHODS = [("plain", "plain"), ("torch fp32", "torch:fp32"), ("torch bf16", "torch:bf16"),
+               ("OpenVINO f32", "openvino:fp32"), ("OpenVINO bf16", "openvino:bf16")]
+CUDA_METHODS = [("plain", "plain"), ("torch fp32", "torch:fp32"), ("torch fp16", "torch:fp16")]
 
 
-def photo(mp: float) -> np.ndarray:
+def photo(width: int, height: int) -> np.ndarray:
+    """The bundled sample, cropped (or tiled) to width x height."""
     from deblur_app.imaging.io import read_photo
     from deblur_app.resources import sample_photo
     base = read_photo(sample_photo()).pixels
-    side = int((mp * 1e6) ** 0.5) // 4 * 4
-    reps = (-(-side // base.shape[0]), -(-side // base.shape[1]), 1)
-    return np.ascontiguousarray(np.tile(base, reps)[:side, :side])
+    reps = (-(-height // base.shape[0]), -(-width // base.shape[1]), 1)
+    return np.ascontiguousarray(np.tile(base, reps)[:height, :width])
 
 
-def timed(fn, repeat=1):
-    fn()  # warm-up (allocations, oneDNN primitive creation)
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
+def child(variant: str, method: str, device: str, width: int, height: int, out: str) -> None:
+    """One method in this process: prints {s_per_mp, peak_mb} and saves the fine output."""
+    import torch
 
+    from deblur_app.engine import Deblurrer
+    from deblur_app.model import load_model
+    from deblur_app.model.shipped import shipped_weights
+    img = photo(width, height)
+    model, v = load_model(shipped_weights(variant))
+    if method == "plain":
+        model = model.float().eval().to(device)
+        x = torch.from_numpy(img.transpose(2, 0, 1).copy())[None].to(device)
 
-def plain_runner(model, img):
-    x = torch.from_numpy(img.transpose(2, 0, 1).copy())[None]
-
-    def run():
-        with torch.no_grad():
-            model(x)
-    return run
-
-
-def speed_rows(variant: str, mp: float) -> list[tuple[str, float]]:
-    img = photo(mp)
-    px = img.shape[0] * img.shape[1] / 1e6
-    weights = shipped_weights(variant)
-    eng = Deblurrer.from_weights(weights, device="cpu")
-    rows = [("plain (fp32, contiguous, whole)", timed(plain_runner(eng._cpu_model, img)) / px)]
-    eng.tile = 0
-    rows.append(("engine whole", timed(lambda: eng.run(img)) / px))
-    eng.tile = 512
-    rows.append(("engine tiled 512/64 (evenly spread)", timed(lambda: eng.run(img)) / px))
-    cl = Deblurrer.from_weights(weights, device="cpu", channels_last=False, tile=0)
-    rows.append(("engine whole, contiguous (not channels_last)", timed(lambda: cl.run(img)) / px))
-    return rows
-
-
-def memory_child(variant: str, mp: float, mode: str) -> None:
-    """Runs in a subprocess; prints peak RSS in MB as JSON."""
-    if mode == "plain":
-        model = build(variant).eval()
-        if mp > 0:
-            plain_runner(model, photo(mp))()
+        def run():
+            with torch.no_grad():
+                fine = model(x)[2]
+            if device != "cpu":
+                torch.cuda.synchronize()
+            return fine[0].permute(1, 2, 0).clamp(0, 1).cpu().numpy()
     else:
-        side = int((mp * 1e6) ** 0.5) // 4 * 4
-        h, w = side * 2 // 3 // 4 * 4, side * 3 // 2 // 4 * 4   # 3:2 like a camera
-        img = np.random.default_rng(0).random((h, w, 3), dtype=np.float32)
-        eng = Deblurrer.from_weights(shipped_weights(variant), device="cpu")
-        token = CancelToken()
+        backend, precision = method.split(":")
+        eng = Deblurrer(model, v, device=device, backend=backend, precision=precision)
 
-        def progress(done, total, msg):
-            if done >= 3:
-                token.cancel()
-        try:
-            eng.run(img, progress=progress, cancel=token)
-        except Cancelled:
-            pass
-    print(json.dumps({"peak_mb": peak_rss_mb()}))
+        def run():
+            return eng.run(img, scales=("fine",)).fine
+    run()  # warm-up: oneDNN primitives, OpenVINO compilation, CUDA kernels
+    t = time.perf_counter()
+    fine = run()
+    secs = time.perf_counter() - t
+    np.save(out, fine)
+    print(json.dumps({"s_per_mp": secs / (width * height / 1e6), "peak_mb": peak_rss_mb()}))
 
 
-def peak_mb(variant, mp, mode) -> float:
-    r = subprocess.run([sys.executable, __file__, "--child", variant, str(mp), mode],
-                       capture_output=True, text=True, check=True)
-    return json.loads(r.stdout.strip().splitlines()[-1])["peak_mb"]
+def run_child(variant, method, device, width, height, out) -> dict:
+    r = subprocess.run([sys.executable, __file__, "--child", variant, method, device, str(width),
+                        str(height), out], capture_output=True, text=True)
+    if r.returncode:
+        return {"error": (r.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((np.clip(a, 0, 1) - np.clip(b, 0, 1)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)
+
+
+def end_to_end(n: int, width: int, height: int, tmp: Path, env: dict) -> float:
+    """Seconds for ``deblur FOLDER -o OUT`` over n photos, start-up included."""
+    folder = tmp / "photos"
+    if not folder.is_dir():
+        import cv2
+        folder.mkdir()
+        base = photo(width + 16 * n, height)
+        for i in range(n):
+            crop = (base[:, 16 * i:16 * i + width] * 255 + 0.5).astype(np.uint8)
+            cv2.imwrite(str(folder / f"photo{i}.jpg"), crop[..., ::-1],
+                        [cv2.IMWRITE_JPEG_QUALITY, 95])
+    out = tmp / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "deblur_app.cli", str(folder), "-o", str(out),
+                    "--model", "mimo-unet", "--quiet"], check=True, env=env, cwd=ROOT,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--variants", nargs="+", default=["mimo-unet-lite", "mimo-unet"])
-    ap.add_argument("--speed-mp", type=float, default=0.5)
-    ap.add_argument("--memory-mp", type=float, default=24.0)
-    ap.add_argument("--plain-memory-mp", type=float, default=1.0)
-    ap.add_argument("--skip-speed", action="store_true")
-    ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--variants", nargs="+", default=["mimo-unet", "mimo-unet-lite"])
+    ap.add_argument("--size", default="1280x720", help="photo size WxH")
+    ap.add_argument("--photos", type=int, default=4, help="photos for the end-to-end run")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        memory_child(args.child[0], float(args.child[1]), args.child[2])
+        v, m, d, w, h, out = args.child
+        child(v, m, d, int(w), int(h), out)
         return
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
-    for v in ([] if args.skip_speed else args.variants):
-        if v == args.variants[0]:
-            print(f"## Speed (seconds per megapixel, {args.speed_mp} MP photo)\n")
-            print("| variant | method | s/MP | vs plain |")
+    import torch
+
+    from deblur_app.engine.backend import native_bf16, openvino_installed
+    width, height = (int(n) for n in args.size.lower().split("x"))
+    tmp = Path(tempfile.mkdtemp(prefix="deblur-bench-"))
+    env = dict(os.environ, DEBLUR_STUDIO_CACHE=str(tmp / "cache"),
+               PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    os.environ.update(env)  # the children convert into (and read from) this cache
+    methods = CUDA_METHODS if args.device == "cuda" else CPU_METHODS
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, native bfloat16: "
+          f"{native_bf16()}, OpenVINO: {openvino_installed()}; {width}x{height} photo\n")
+    print("| network | method | s/MP | vs plain | peak MB | agreement with plain fp32 (dB) |")
+    print("|---|---|---|---|---|---|")
+    plain_s = {}
+    try:
+        for v in args.variants:
+            ref = None
+            for title, method in methods:
+                if (method == "torch:bf16" and not native_bf16()) or \
+                        (method.startswith("openvino") and not openvino_installed()):
+                    print(f"| {v} | {title} | n/a on this machine | | | |", flush=True)
+                    continue
+                out = str(tmp / f"{v}-{method.replace(':', '-')}.npy")
+                r = run_child(v, method, args.device, width, height, out)
+                if "error" in r:
+                    print(f"| {v} | {title} | failed: {r['error']} | | | |", flush=True)
+                    continue
+                fine = np.load(out)
+                if method == "plain":
+                    ref, plain_s[v] = fine, r["s_per_mp"]
+                agree = "reference" if method == "plain" else f"{psnr(fine, ref):.1f}"
+                print(f"| {v} | {title} | {r['s_per_mp']:.2f} | "
+                      f"{plain_s[v] / r['s_per_mp']:.1f}x | {r['peak_mb']:.0f} | {agree} |",
+                      flush=True)
+        if args.photos and "mimo-unet" in plain_s:
+            plain_total = plain_s["mimo-unet"] * width * height / 1e6 * args.photos
+            print(f"\n## End to end: `deblur` over {args.photos} photos of {width}x{height}, "
+                  "full net, default settings\n")
+            print("| run | seconds | plain fp32 forward passes (s) | speed-up |")
             print("|---|---|---|---|")
-        rows = speed_rows(v, args.speed_mp)
-        base = rows[0][1]
-        for name, s in rows:
-            print(f"| {v} | {name} | {s:.2f} | {s / base:.2f}x |", flush=True)
-    print(f"\n## Peak memory (MB)\n")
-    print("| variant | plain, per MP (measured at "
-          f"{args.plain_memory_mp} MP) | plain, {args.memory_mp:g} MP (extrapolated) | "
-          f"engine, {args.memory_mp:g} MP photo (measured) |")
-    print("|---|---|---|---|")
-    for v in args.variants:
-        # two sizes: the difference is the memory per megapixel, free of the fixed overhead
-        small = peak_mb(v, args.plain_memory_mp / 2, "plain")
-        plain = peak_mb(v, args.plain_memory_mp, "plain")
-        per_mp = (plain - small) / (args.plain_memory_mp / 2)
-        base_proc = plain - per_mp * args.plain_memory_mp
-        eng = peak_mb(v, args.memory_mp, "engine")
-        print(f"| {v} | {per_mp:.0f} | {base_proc + per_mp * args.memory_mp:.0f} | {eng:.0f} |",
-              flush=True)
+            env["DEBLUR_STUDIO_CACHE"] = str(tmp / "cache-end-to-end")  # empty at first
+            for what in ("first launch (converts the network)", "second launch (cached)"):
+                secs = end_to_end(args.photos, width, height, tmp, env)
+                print(f"| {what} | {secs:.1f} | {plain_total:.1f} | "
+                      f"{plain_total / secs:.1f}x |", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu system libraries that Qt (PySide6) needs, only when missing.
 # Safe to run repeatedly; does nothing where every library is already present.
-#   required: what the app and its tests need (Qt with the offscreen platform, OpenCV)
+#   required: what the app and its tests need (Qt with the offscreen platform, OpenCV;
+#             exiftool for the metadata tests)
 #   display:  what Qt's xcb and wayland platform plugins need on a real desktop (best effort)
 set -u
 required="libGL.so.1:libgl1 libEGL.so.1:libegl1 libxkbcommon.so.0:libxkbcommon0
@@ -21,6 +22,8 @@ missing_of() {
   echo "$out"
 }
 need=$(missing_of "$required")
+# exiftool: the tests read the processing record back the way exiftool (and Lightroom) show it
+command -v exiftool >/dev/null 2>&1 || need="$need libimage-exiftool-perl"
 want=$(missing_of "$display")
 [ -z "$need$want" ] && exit 0
 if ! command -v apt-get >/dev/null; then

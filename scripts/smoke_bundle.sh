@@ -6,7 +6,10 @@
 #
 # Checks: both executables exist; `deblur --help` and `--version`; `deblur --help` through a
 # symbolic link (as /usr/bin/deblur is in the .deb); a real `deblur` run on a crop of the bundled
-# sample with tiling, whose output must be a JPEG; `deblur-studio --self-test` (once the GUI
+# sample with tiling (through OpenVINO when the bundle carries it), whose output must be a JPEG;
+# a HEIC and a DNG (camera RAW) through `deblur` (HEIC out with its EXIF; a 16-bit TIFF with the
+# RAW's EXIF and the processing record); `deblur-studio --self-test` (on OpenVINO too: its report
+# must say so) (once the GUI
 # exists, i.e. deblur_app/gui/app.py is in this checkout; SMOKE_GUI=1/0 forces it on/off); and
 # that every library the bundle must carry resolves inside it. Exits non-zero on any failure.
 set -u
@@ -76,10 +79,15 @@ Image.open(sys.argv[1]).crop((420, 300, 804, 556)).save(sys.argv[2], quality=95)
     fi
   done
   t0=$(date +%s)
-  if out=$(clean "$DIST/deblur" "$input" -o "$TMP/out" --tile 192 --overlap 32 --quiet 2>&1); then
+  # OpenVINO where the bundle carries it (converting the weights on first use, into the throwaway
+  # home's cache), PyTorch otherwise
+  backend=torch
+  ls "$DIST"/_internal/openvino/libs/*openvino_intel_cpu_plugin* >/dev/null 2>&1 && backend=openvino
+  if out=$(clean "$DIST/deblur" "$input" -o "$TMP/out" --tile 192 --overlap 32 --quiet \
+      --backend "$backend" 2>&1); then
     result=$(ls "$TMP"/out/*_deblurred* 2>/dev/null | head -n 1)
     if [ -n "$result" ] && [ "$(od -An -tx1 -N3 "$result" | tr -d ' ')" = ffd8ff ]; then
-      pass "deblur $(basename "$input") -> $(basename "$result") ($(( $(date +%s) - t0 )) s)"
+      pass "deblur --backend $backend $(basename "$input") -> $(basename "$result") ($(( $(date +%s) - t0 )) s)"
     else
       fail "deblur ran but wrote no JPEG: $(ls -la "$TMP/out" 2>&1)"
     fi
@@ -88,13 +96,53 @@ Image.open(sys.argv[1]).crop((420, 300, 804, 556)).save(sys.argv[2], quality=95)
   fi
 fi
 
+# -- a HEIC (phone) and a DNG (camera RAW) ---------------------------------------------------------
+# Made by the build's virtualenv (fixtures only): a small HEIC with EXIF, and the DNG of the tests.
+# The HEIC must come back as a HEIC ("ftyp" box) with its camera, the DNG as a TIFF.
+fixtures=""
+for py in "$REPO/.venv/bin/python" python3; do
+  if "$py" -c "
+import sys, numpy as np, pillow_heif; from PIL import Image
+pillow_heif.register_heif_opener()
+y, x = np.mgrid[0:96, 0:128]
+rgb = np.stack([x * 2, y * 2, (x + y) % 256], -1).astype(np.uint8)
+exif = Image.Exif(); exif[0x010F] = 'SmokeCam'
+Image.fromarray(rgb).save(sys.argv[1], format='HEIF', quality=90, exif=exif.tobytes())" \
+      "$TMP/phone.heic" 2>/dev/null && "$py" "$REPO/tests/raw_sample.py" "$TMP/camera.dng" 2>/dev/null
+  then fixtures=1; break; fi
+done
+if [ -z "$fixtures" ]; then
+  fail "could not make the HEIC and DNG fixtures (needs the build's .venv)"
+else
+  if out=$(clean "$DIST/deblur" "$TMP/phone.heic" "$TMP/camera.dng" -o "$TMP/formats" --tile 0 \
+      --quiet 2>&1); then
+    heic=$TMP/formats/phone_deblurred.heic
+    dng=$TMP/formats/camera_deblurred.tif
+    if [ "$(od -An -c -j4 -N4 "$heic" 2>/dev/null | tr -d ' ')" = ftyp ] &&
+        grep -q SmokeCam "$heic"; then
+      pass "deblur phone.heic -> HEIC with its EXIF"
+    else
+      fail "HEIC output missing or not HEIC: $(ls -la "$TMP/formats" 2>&1)"
+    fi
+    if [ "$(od -An -tx1 -N4 "$dng" 2>/dev/null | tr -d ' ')" = 49492a00 ] &&
+        grep -q DeblurCam "$dng" && grep -q "Deblur Studio" "$dng"; then
+      pass "deblur camera.dng -> 16-bit TIFF with the RAW's EXIF and the processing record"
+    else
+      fail "DNG output missing or not a TIFF: $(ls -la "$TMP/formats" 2>&1)"
+    fi
+  else
+    fail "deblur on a HEIC and a DNG: $(tail -n 8 <<<"$out")"
+  fi
+fi
+
 # -- the GUI, headless ----------------------------------------------------------------------------
 gui=${SMOKE_GUI:-auto}
 [ "$gui" = auto ] && { [ -f "$REPO/deblur_app/gui/app.py" ] && gui=1 || gui=0; }
 if [ "$gui" = 1 ]; then
   t0=$(date +%s)
-  if out=$(clean "$DIST/deblur-studio" --self-test 2>&1); then
-    pass "deblur-studio --self-test ($(( $(date +%s) - t0 )) s)"
+  if out=$(clean "$DIST/deblur-studio" --self-test 2>&1) &&
+      { [ "${backend:-torch}" != openvino ] || grep -q "OpenVINO" <<<"$out"; }; then
+    pass "deblur-studio --self-test ($(( $(date +%s) - t0 )) s): $(tail -n 1 <<<"$out")"
   else
     fail "deblur-studio --self-test: $(tail -n 20 <<<"$out")"
   fi
@@ -118,7 +166,7 @@ fi
 # Qt theme plugin) may be absent on a build machine; only report those.
 missing=$(find "$DIST/_internal" -type f -name '*.so*' -print0 |
   xargs -0 -n 50 ldd 2>/dev/null | grep "not found" | awk '{print $1}' | sort -u)
-must=$(grep -E '^(libQt6|libpyside|libshiboken|libtorch|libc10|libpython|libgomp|libopenblas|lib(av|sw)[a-z]*-)' \
+must=$(grep -E '^(libQt6|libpyside|libshiboken|libtorch|libc10|libpython|libgomp|libopenblas|libopenvino|libtbb|lib(av|sw)[a-z]*-|libexiv2|libheif|libde265|libx265|libraw)' \
   <<<"$missing")
 if [ -n "$must" ]; then
   fail "bundled libraries missing from the bundle: $(tr '\n' ' ' <<<"$must")"

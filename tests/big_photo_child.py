@@ -2,16 +2,18 @@
 assembly (the network replaced by its own input pyramid, which costs nothing), printing the peak
 resident memory.  The network's own memory per tile does not depend on the photo's size."""
 import json
-
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from deblur_app.engine import Deblurrer
-from deblur_app.engine.memory import peak_rss_mb
-from deblur_app.model import MIMOUNet, NetConfig, get_variant
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, for bench/
+
+from bench.memory import peak_rss_mb  # noqa: E402
+from deblur_app.engine import Deblurrer  # noqa: E402
+from deblur_app.model import MIMOUNet, NetConfig, get_variant  # noqa: E402
 
 
 class Pyramid(torch.nn.Module):
@@ -25,8 +27,8 @@ img = np.empty((h, w, 3), np.float32)
 for r in range(0, h, 1000):
     img[r:r + 1000] = np.random.default_rng(r).random((min(1000, h - r), w, 3), dtype=np.float32)
 eng = Deblurrer(MIMOUNet(NetConfig(width=4, depth=1)), get_variant("mimo-unet-lite"),
-                device="cpu", tile=1024)
-eng.model = Pyramid()
+                device="cpu", tile=1024, backend="torch", precision="fp32")
+eng.backend.model = Pyramid()
 out = eng.run(img)
 ok = out.fine.shape == (h, w, 3) and out.mid.shape == (h // 2, w // 2, 3) \
     and float(np.abs(out.fine[::997, ::991] - img[::997, ::991]).max()) < 1e-5

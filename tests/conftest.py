@@ -1,4 +1,5 @@
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,69 @@ def sample_rgb() -> np.ndarray:
     return read_photo(sample_photo()).pixels
 
 
+class IdentityEngine:
+    """A restoration engine double: every scale is the photo itself (area-resized), made in
+    ``tiles`` steps of ``delay`` seconds each, with the real progress and cancel protocol.
+    Lets batch and window tests run in milliseconds, or for as long as they need."""
+
+    def __init__(self, delay: float = 0.0, tiles: int = 1, busy: bool = False):
+        from types import SimpleNamespace
+        self.delay, self.tiles, self.busy = delay, tiles, busy   # busy: compute, not sleep
+        self.variant = SimpleNamespace(name="identity", title="Identity (test double)")
+        self.source = "test double"
+        self.device = "cpu"
+        self.runs = 0
+
+    def describe(self) -> str:
+        return "the CPU (test double)"
+
+    def estimate_seconds(self, height: int, width: int) -> float | None:
+        return self.delay * self.tiles
+
+    def run(self, image, scales=("coarse", "mid", "fine"), progress=None, cancel=None):
+        import time
+
+        import cv2
+
+        from deblur_app.engine import Restored
+        from deblur_app.engine.scales import scale_size
+        self.runs += 1
+        for i in range(self.tiles):
+            if cancel is not None:
+                cancel.check()
+            if self.delay and self.busy:      # real work on one thread for ``delay`` seconds
+                end = time.perf_counter() + self.delay
+                patch = np.ascontiguousarray(image[:128, :128])
+                while time.perf_counter() < end:
+                    np.sort(patch, axis=None)
+            elif self.delay:
+                time.sleep(self.delay)
+            if progress is not None:
+                progress(i + 1, self.tiles, f"tile {i + 1}/{self.tiles}")
+        res = Restored(tiles=self.tiles)
+        h, w = image.shape[:2]
+        for s in scales:
+            sw, sh = scale_size(w, h, s)
+            out = image if (sw, sh) == (w, h) else cv2.resize(image, (sw, sh),
+                                                               interpolation=cv2.INTER_AREA)
+            setattr(res, s, out.astype(np.float32))
+        return res
+
+
+@pytest.fixture
+def identity_engine():
+    return IdentityEngine()
+
+
+@pytest.fixture
+def cli_with_identity_engine(monkeypatch):
+    """The `deblur` command with the engine double instead of a network."""
+    import deblur_app.cli as cli
+    engine = IdentityEngine()
+    monkeypatch.setattr(cli, "open_engine", lambda *a, **k: engine)
+    return cli.main
+
+
 @pytest.fixture
 def one_torch_thread():
     """Small tensors on a shared machine: one thread is faster than several fighting for cores
@@ -32,3 +96,7 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+# Converted OpenVINO models go to a cache of the tests' own (kept between runs: conversion takes
+# seconds), never to the user's cache folder.  Tests of the cache itself use a fresh folder.
+os.environ.setdefault("DEBLUR_STUDIO_CACHE",
+                      str(Path(tempfile.gettempdir()) / "deblur-studio-test-cache"))

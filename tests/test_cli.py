@@ -69,12 +69,16 @@ def test_scale_all_writes_three_native_sizes_and_skip_existing(photos, tmp_path,
     assert json.loads(report.read_text())["summary"]["skipped"] == 1
 
 
-def test_output_onto_the_input_is_refused(photos, lite_weights):
+def test_output_onto_the_input_gets_a_new_name(photos, lite_weights, capsys):
     before = _hash_tree(photos)
     rc = main([str(photos / "a.jpg"), "-o", str(photos), "--suffix", "", "--weights",
                str(lite_weights), "--quiet"])
-    assert rc == 1
-    assert _hash_tree(photos) == before
+    assert rc == 0
+    after = _hash_tree(photos)
+    assert {k: v for k, v in after.items() if k in before} == before
+    assert set(after) - set(before) == {"a (2).jpg"}
+    err = capsys.readouterr().err
+    assert "a.jpg is taken by the photo" in err and "a (2).jpg" in err
 
 
 def test_bad_weights_give_one_clear_message(photos, tmp_path, capsys):

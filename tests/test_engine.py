@@ -28,10 +28,17 @@ def test_tiled_equals_whole_image_on_a_real_photo(lite, sample_rgb):
         assert psnr(a, b) >= 50, s
 
 
+@pytest.fixture(scope="module")
+def tiny_model():
+    torch.manual_seed(0)
+    return MIMOUNet(NetConfig(width=8, depth=1)).eval()
+
+
+@pytest.mark.parametrize("backend", ["torch", "openvino"])
 @pytest.mark.parametrize("shape", [(1, 1), (3, 5), (4097, 3), (13, 250)])
-def test_any_size_works(shape):
-    model = MIMOUNet(NetConfig(width=8, depth=1)).eval()
-    eng = Deblurrer(model, get_variant("mimo-unet-lite"), device="cpu", tile=256)
+def test_any_size_works(shape, backend, tiny_model):
+    eng = Deblurrer(tiny_model, get_variant("mimo-unet-lite"), device="cpu", tile=256,
+                    backend=backend)
     img = np.random.default_rng(0).random(shape + (3,), dtype=np.float32)
     out = eng.run(img)
     h, w = shape
@@ -73,19 +80,20 @@ def test_progress_and_cancel_within_one_tile(lite, sample_rgb):
 
 def _tiny_engine(tile):
     model = MIMOUNet(NetConfig(width=8, depth=1)).eval()
-    return Deblurrer(model, get_variant("mimo-unet-lite"), device="cpu", tile=tile)
+    return Deblurrer(model, get_variant("mimo-unet-lite"), device="cpu", tile=tile,
+                     backend="torch", precision="fp32")
 
 
 def test_out_of_memory_retries_with_smaller_tiles(monkeypatch):
     eng = _tiny_engine(512)
-    real = Deblurrer._forward
+    real = eng.backend.forward
 
-    def forward(self, crop):
+    def forward(crop):
         if crop.shape[0] > 256:
             raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to "
                                "allocate 9663676416 bytes")
-        return real(self, crop)
-    monkeypatch.setattr(Deblurrer, "_forward", forward)
+        return real(crop)
+    monkeypatch.setattr(eng.backend, "forward", forward)
     img = np.random.default_rng(1).random((600, 600, 3), dtype=np.float32)
     out = eng.run(img)
     assert out.fine.shape == (600, 600, 3)
@@ -95,20 +103,32 @@ def test_out_of_memory_retries_with_smaller_tiles(monkeypatch):
     assert psnr(out.fine, reference.run(img).fine) > 80
 
 
-def test_gpu_out_of_memory_falls_back_to_cpu(monkeypatch):
-    eng = _tiny_engine(512)
-    eng.device = torch.device("cuda")  # a pretend GPU that never has enough memory
-    real = Deblurrer._forward
+class _GpuWithoutMemory:
+    """A pretend GPU backend that never has enough memory."""
+    name, device, kind, precision = "torch", "cuda:0", "cuda", "fp16"
+
+    def prepare(self, progress):
+        pass
 
     def forward(self, crop):
-        if self.device.type == "cuda":
-            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real(self, crop)
-    monkeypatch.setattr(Deblurrer, "_forward", forward)
-    monkeypatch.setattr("deblur_app.engine.inference.free_device_memory", lambda d: None)
-    out = eng.run(np.random.default_rng(1).random((300, 200, 3), dtype=np.float32))
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    def free_memory(self):
+        pass
+
+
+def test_gpu_out_of_memory_falls_back_to_cpu_for_that_run_only():
+    eng = _tiny_engine(512)
+    eng.backend = gpu = _GpuWithoutMemory()
+    img = np.random.default_rng(1).random((300, 200, 3), dtype=np.float32)
+    out = eng.run(img)
     assert out.fine.shape == (300, 200, 3) and out.device == "cpu"
-    assert out.notes[-1] == "cuda ran out of memory even with small tiles: continuing on the CPU"
+    assert out.notes[-1] == ("cuda:0 ran out of memory even with small tiles: continuing on the "
+                             "CPU for this photo")
+    assert eng.backend is gpu and eng.device == "cuda:0"  # the user's choice stays
+    assert eng._cpu_fallback.name == "torch"              # the runtime the user chose
+    assert eng.seconds_per_mp is None                      # a CPU run says nothing of the GPU
+    assert eng.run(img).notes[-1].startswith("cuda:0 ran out of memory")
 
 
 def test_cuda_request_without_gpu_is_a_clear_error():

@@ -101,11 +101,11 @@ def test_unsharp_mask_accepts_float64_and_returns_float32():
 @pytest.mark.parametrize("local", [True, False])
 def test_contrast_increases_local_standard_deviation(local):
     img = flat_texture()
-    out = adjust_contrast(img, strength=0.8, local=local)
+    out = adjust_contrast(img, amount=0.8, local=local)
     assert out.dtype == np.float32 and out.shape == img.shape
     assert out.min() >= 0.0 and out.max() <= 1.0
     assert local_std(out) > 1.15 * local_std(img)
-    weaker = adjust_contrast(img, strength=0.3, local=local)
+    weaker = adjust_contrast(img, amount=0.3, local=local)
     assert local_std(img) < local_std(weaker) < local_std(out)
 
 

@@ -53,7 +53,7 @@ def test_home_variable_overrides_the_root(plain_env, tmp_path):
     assert resources.resource_path("icons", "deblur-studio.png").is_file()
     assert resources.sample_photo() == home / "resources" / "samples" / "shaken.jpg"
     assert shipped.available_shipped() == ["mimo-unet-lite"]
-    assert shipped.default_model_for("cuda") == "mimo-unet-lite"  # the only one there
+    assert shipped.default_model_for(True) == "mimo-unet-lite"  # the only one there
     assert shipped.model_card("mimo-unet-lite") == home / "weights" / "mimo-unet-lite.md"
 
 
@@ -136,6 +136,15 @@ class _Analysis(_Target):
         self.datas = [(src, dest, "DATA") for src, dest in kwargs["datas"]]
 
 
+def _installed_libs(package, search_patterns=()):
+    """PyInstaller's collect_dynamic_libs on the installed package (its top folder's files)."""
+    import fnmatch
+    import importlib.util
+    root = Path(importlib.util.find_spec(package).origin).parent
+    return [(str(p), str(p.parent.relative_to(root.parent))) for p in sorted(root.rglob("*"))
+            if p.is_file() and any(fnmatch.fnmatch(p.name, pat) for pat in search_patterns)]
+
+
 def run_spec(monkeypatch, tmp_path, platform):
     """Execute build.spec as PyInstaller would, on `platform`, with stand-in build classes."""
     import types
@@ -145,6 +154,8 @@ def run_spec(monkeypatch, tmp_path, platform):
             "PyInstaller.depend": types.ModuleType("PyInstaller.depend"),
             "PyInstaller.depend.bindepend": types.ModuleType("PyInstaller.depend.bindepend")}
     fake["PyInstaller.utils.hooks"].collect_data_files = lambda package, **kw: []
+    fake["PyInstaller.utils.hooks"].collect_submodules = lambda package, filter=None: []
+    fake["PyInstaller.utils.hooks"].collect_dynamic_libs = _installed_libs
     fake["PyInstaller.depend.bindepend"].get_imports = lambda filename: set()
     for name, module in fake.items():
         monkeypatch.setitem(sys.modules, name, module)
@@ -194,3 +205,16 @@ def test_build_spec_makes_two_executables_in_one_folder(monkeypatch, tmp_path, p
         assert {"public.jpeg", "public.png", "public.tiff"} <= set(types_)
     else:
         assert "BUNDLE" not in made
+
+
+def test_build_spec_carries_openvino_runtime_and_only_the_plugins_used(monkeypatch, tmp_path):
+    pytest.importorskip("openvino")
+    (analysis,) = run_spec(monkeypatch, tmp_path, "linux")["_Analysis"]
+    names = {Path(src).name: dest for src, dest in analysis.kwargs["binaries"]}
+    wanted = ("libopenvino.so", "intel_cpu_plugin", "intel_gpu_plugin", "ir_frontend",
+              "pytorch_frontend", "libtbb.so")
+    for key in wanted:
+        assert any(key in n and d == "openvino/libs" for n, d in names.items()), key
+    for key in ("npu", "auto", "hetero", "onnx", "tensorflow", "paddle", "jax", "gguf"):
+        assert not any(key in n for n in names), key
+    assert "openvino.frontend.onnx" in analysis.kwargs["excludes"]

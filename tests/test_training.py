@@ -105,14 +105,14 @@ def test_loss_is_the_papers():
 
 
 def test_split_is_fixed_by_name_and_patches_have_detail():
-    from deblur_app.training.sharp_bank import SharpBank, gradient_energy_batch
+    from deblur_app.training.sharp_bank import SharpBank, mean_gradient_batch
     assert is_validation("a.jpg") == is_validation("a.png")
     rng = np.random.default_rng(0)
     flat = np.full((400, 400, 3), 128, np.uint8)
     busy = dead_leaves(rng, 400)
     bank = SharpBank([flat, busy], "cpu", leaves_share=0.0)
     gen = torch.Generator().manual_seed(0)
-    energies = gradient_energy_batch(bank.crops(gen, 64, 96, margin=16))
+    energies = mean_gradient_batch(bank.crops(gen, 64, 96, margin=16))
     # a flat first draw is replaced by a second one: flat patches are about 1/4, not 1/2
     assert float((energies < 1.0).float().mean()) < 0.4
 

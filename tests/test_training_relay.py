@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from deblur_app.atomic import atomic_write_bytes
 from deblur_app.training import checkpoint as ck
 from deblur_app.training.data import PREPARED_MARKER, dead_leaves, is_validation
 from deblur_app.training.relay import append_log_row, main as relay_main, ship_decision
@@ -61,7 +62,7 @@ def test_compact_optimiser_state_round_trip(tmp_path):
     model(torch.randn(4, 3)).sum().backward()
     opt.step()
     path = tmp_path / "s.safetensors"
-    ck.atomic_write(path, ck.state_bytes(opt, model, 42, "abc"))
+    atomic_write_bytes(path, ck.state_bytes(opt, model, 42, "abc"))
     fresh = torch.optim.Adam(model.parameters())
     assert ck.load_state_into(path, fresh, model, "other") == "s.safetensors: belongs to " \
         "other weights"

@@ -1,39 +1,67 @@
-"""Running a list of photos through the engine: read, deblur, post-process, write.
+"""Running a list of photos through a restoration engine: read, restore, finish, write.
 
-A bad photo is reported and skipped, never stops the batch; originals are never written to;
-outputs are written atomically (see :func:`deblur_app.imaging.io.write_photo`), so a cancelled
-batch leaves no half-written file.  Progress: ``progress(files_done, files_total, message)`` for
-the batch and ``tile_progress(done, total, message)`` inside the current photo; ``on_result`` is
-called with each :class:`FileResult` as soon as it is known, ``on_start(index, job)`` when a
-photo begins.
+Every output name is planned before the first photo (:func:`.naming.plan_outputs`), so no
+result lands on a photo, on another result or on a file that was there before.  A bad photo is
+reported and skipped, never stops the batch; originals are never written to; outputs are
+written atomically, so a cancelled batch leaves no half-written file, and temporary files left
+by a killed earlier run are removed from each output folder before the first write there.
+
+Progress: ``progress(files_done, files_total, message)`` for the batch and
+``tile_progress(done, total, message)`` inside the current photo; ``on_result`` is called with
+each :class:`FileResult` as soon as it is known, ``on_start(index, job)`` when a photo begins.
+The engine is anything with ``run(pixels, scales, progress, cancel)`` returning the engine's
+``Restored`` (the network or shake estimation alike).
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..engine import CancelToken, Cancelled, Deblurrer
+from ..atomic import remove_stale_temporaries
+from ..engine import CancelToken, Cancelled
 from ..engine.progress import Progress, no_progress
+from ..engine.scales import SCALES
 from ..imaging.io import ImageReadError, read_photo, write_photo
-from ..imaging.postprocess import PostSettings, apply_post, blend_with_original
-from .naming import output_format, output_paths
-from .scan import Job
+from ..imaging.postprocess import PostSettings, check_strength, finish
+from ..imaging.record import read_record, record_for
+from .memory import release_freed_memory
+from .naming import (DEFAULT_SUFFIX, EXISTING_POLICIES, PlannedJob, check_suffix, output_format,
+                     plan_outputs)
+from .scan import Job, Problem
+
+JPEG_QUALITY_RANGE = (1, 100)
 
 
 @dataclass
 class BatchOptions:
-    outdir: Path
+    outdir: Path | None = None         # the run's output folder; None: each job's own
     scales: tuple[str, ...] = ("fine",)
-    suffix: str = "_deblurred"
-    fmt: str = "same"                  # same | png | jpg | tif
+    suffix: str = DEFAULT_SUFFIX
+    fmt: str = "same"                  # same | png | jpg | tif (the output format)
     jpeg_quality: int = 95
-    skip_existing: bool = False
+    existing: str = "rename"           # rename | skip | overwrite (see batch.naming)
     post: PostSettings = field(default_factory=PostSettings)
-    strength: float = 1.0              # blend with the original: 0 = original, 1 = deblurred
+    strength: float = 1.0              # blend with the original: 0 = original, 1 = restored
+
+    def check(self) -> "BatchOptions":
+        """Itself, if every option is valid (else ValueError naming the option)."""
+        if not self.scales or any(s not in SCALES for s in self.scales):
+            raise ValueError(f"scales must be among {SCALES}")
+        check_suffix(self.suffix)
+        output_format(Path("x.jpg"), self.fmt)
+        lo, hi = JPEG_QUALITY_RANGE
+        if not (isinstance(self.jpeg_quality, int) and lo <= self.jpeg_quality <= hi):
+            raise ValueError(f"JPEG quality must be a whole number from {lo} to {hi}")
+        if self.existing not in EXISTING_POLICIES:
+            raise ValueError(f"existing must be one of {EXISTING_POLICIES}")
+        self.post.check()
+        check_strength(self.strength)
+        if self.outdir is not None and str(self.outdir) == "":
+            raise ValueError("the output folder is empty")
+        return self
 
 
 @dataclass
@@ -46,13 +74,36 @@ class FileResult:
     notes: list[str] = field(default_factory=list)
 
 
+def failed_inputs(problems: list[Problem]) -> list[FileResult]:
+    """The photos and named paths that cannot be processed, as failed results."""
+    return [FileResult(p.path, "failed", reason=str(p)) for p in problems if p.failed]
+
+
+def is_complete_photo(path: Path) -> bool:
+    """Whether ``path`` is a photo that decodes completely (an earlier result worth keeping)."""
+    try:
+        if path.stat().st_size == 0:
+            return False
+        read_photo(path)
+        return True
+    except (ImageReadError, OSError, ValueError, MemoryError):
+        return False
+
+
+def is_own_result(path: Path) -> bool:
+    """Whether ``path`` was written by Deblur Studio (it carries our processing record)."""
+    return read_record(path) is not None
+
+
 class BatchRunner:
-    def __init__(self, engine: Deblurrer, options: BatchOptions):
+    def __init__(self, engine, options: BatchOptions):
         self.engine = engine
-        self.options = options
+        self.options = options.check()
         self.cancel_token = CancelToken()
         self._running = threading.Event()
         self._running.set()
+        self._cleaned: set[Path] = set()
+        self.cleanup_notes: list[str] = []
 
     # controls, safe to call from another thread
     def cancel(self) -> None:
@@ -69,62 +120,86 @@ class BatchRunner:
     def paused(self) -> bool:
         return not self._running.is_set()
 
-    def run(self, jobs: list[Job], progress: Progress = no_progress,
+    def plan(self, jobs: list[Job], inputs: list[Path] | None = None) -> list[PlannedJob]:
+        opt = self.options
+        return plan_outputs(jobs, opt.outdir, opt.scales, opt.suffix, opt.fmt, opt.existing,
+                            is_complete_photo, is_own_result, inputs)
+
+    def run(self, jobs: list[Job] | list[PlannedJob], progress: Progress = no_progress,
             tile_progress: Progress = no_progress,
             on_result: Callable[[FileResult], None] | None = None,
             on_start: Callable[[int, Job], None] | None = None) -> list[FileResult]:
+        plans = [j if isinstance(j, PlannedJob) else None for j in jobs]
+        if not all(plans):
+            plans = self.plan(list(jobs))
         results: list[FileResult] = []
-        total = len(jobs)
-        for i, job in enumerate(jobs):
+        total = len(plans)
+        for i, plan in enumerate(plans):
             self._running.wait()
+            job = plan.job
             if self.cancel_token.cancelled:
                 res = FileResult(str(job.source), "cancelled")
             else:
                 progress(i, total, f"{job.source.name}")
                 if on_start:
                     on_start(i, job)
-                res = self.process(job, tile_progress)
+                res = self.process(plan, tile_progress)
             results.append(res)
             if on_result:
                 on_result(res)
             progress(i + 1, total, f"{job.source.name}: {res.status}")
         return results
 
-    def process(self, job: Job, tile_progress: Progress = no_progress) -> FileResult:
+    def process(self, plan: PlannedJob, tile_progress: Progress = no_progress) -> FileResult:
         opt = self.options
+        job = plan.job
+        notes = list(plan.notes)
+        if plan.skip:
+            return FileResult(str(job.source), "skipped", [str(t) for t in plan.targets.values()],
+                              "complete results are already there: "
+                              + ", ".join(str(t) for t in plan.targets.values()), notes=notes)
         t0 = time.perf_counter()
-        targets = output_paths(job, opt.outdir, opt.scales, opt.suffix, opt.fmt)
-        src = job.source.resolve()
-        for t in targets.values():
-            if t.resolve() == src:
-                return FileResult(str(job.source), "failed", reason=(
-                    f"{job.source}: the output would overwrite the original; choose another "
-                    "output folder or suffix"))
-        if opt.skip_existing and all(t.exists() for t in targets.values()):
-            return FileResult(str(job.source), "skipped", [str(t) for t in targets.values()],
-                              "output exists")
         try:
             photo = read_photo(job.source)
+            notes += photo.notes
             restored = self.engine.run(photo.pixels, opt.scales, tile_progress, self.cancel_token)
+            notes += restored.notes
             fmt, _ = output_format(job.source, opt.fmt)
             written = []
-            for scale, target in targets.items():
-                pixels = apply_post(blend_with_original(photo.pixels, restored.scale(scale),
-                                                        opt.strength), opt.post)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                write_photo(target, pixels, like=photo, format=fmt, jpeg_quality=opt.jpeg_quality)
+            for scale, target in plan.targets.items():
+                pixels = finish(photo.pixels, restored.scale(scale), opt.strength, opt.post)
+                self._prepare_folder(target.parent)
+                write_photo(target, pixels, like=photo, fmt=fmt, jpeg_quality=opt.jpeg_quality,
+                            record=record_for(self.engine, scale, opt.post, opt.strength),
+                            notes=notes)
                 written.append(str(target))
             return FileResult(str(job.source), "done", written,
-                              seconds=round(time.perf_counter() - t0, 2), notes=restored.notes)
+                              seconds=round(time.perf_counter() - t0, 2), notes=notes)
         except Cancelled:
-            return FileResult(str(job.source), "cancelled")
+            return FileResult(str(job.source), "cancelled", notes=notes)
         except ImageReadError as exc:
-            return FileResult(str(job.source), "failed", reason=str(exc))
+            return FileResult(str(job.source), "failed", reason=str(exc), notes=notes)
         except (OSError, ValueError) as exc:
-            return FileResult(str(job.source), "failed", reason=f"{job.source}: {exc}")
+            return FileResult(str(job.source), "failed", reason=f"{job.source}: {exc}",
+                              notes=notes)
         except MemoryError:
             return FileResult(str(job.source), "failed",
-                              reason=f"{job.source}: not enough memory for this photo")
+                              reason=f"{job.source}: not enough memory for this photo",
+                              notes=notes)
+        finally:
+            release_freed_memory()
+
+    def _prepare_folder(self, folder: Path) -> None:
+        if folder in self._cleaned:
+            return
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(f"the output folder {folder} is a file")
+        folder.mkdir(parents=True, exist_ok=True)
+        removed = remove_stale_temporaries(folder)
+        if removed:
+            self.cleanup_notes.append(f"removed {len(removed)} temporary file(s) left in "
+                                      f"{folder} by an interrupted run")
+        self._cleaned.add(folder)
 
 
 def summarize(results: list[FileResult]) -> dict[str, int]:
@@ -134,9 +209,8 @@ def summarize(results: list[FileResult]) -> dict[str, int]:
     return out
 
 
-def write_report(path: Path, results: list[FileResult], extra: dict | None = None) -> None:
-    data = {"summary": summarize(results), "files": [asdict(r) for r in results]}
-    data.update(extra or {})
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
+def summary_text(results: list[FileResult]) -> str:
+    """"3 done, 1 skipped, 0 failed" (", 2 cancelled" when any were)."""
+    c = summarize(results)
+    text = f"{c['done']} done, {c['skipped']} skipped, {c['failed']} failed"
+    return text + (f", {c['cancelled']} cancelled" if c["cancelled"] else "")

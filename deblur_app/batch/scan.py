@@ -1,51 +1,160 @@
-"""From the files and folders a user gives to a list of photos, each with where it came from."""
+"""From the files and folders a user gives to a list of photos, each with where it came from and
+where its results go.
+
+Nothing found on the way stops the scan: a missing or unreadable path, a symbolic link that
+loops or points nowhere, a folder without permission, a FIFO: each becomes a :class:`Problem`
+naming the path and the reason, and the scan goes on.  Photos inside scanned folders whose
+names start with a dot (hidden files, our own temporary files) are left out.
+"""
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..imaging.io import is_supported
+
+DEFAULT_OUTDIR_SUFFIX = "_deblurred"
 
 
 @dataclass(frozen=True)
 class Job:
     source: Path          # the photo
     relative: Path        # its path below the folder it was found in (its name if given alone)
+    outdir: Path | None = None   # where its results go (mirroring ``relative``); None: the
+    #                              batch's output folder
 
 
-def collect_jobs(inputs, recursive: bool = False, exclude: Path | None = None
-                 ) -> tuple[list[Job], list[str]]:
-    """Photos under ``inputs`` (files and folders), in a stable order, and the problems found
-    (missing or unreadable paths, files that are not photos).  ``exclude`` (the output folder)
-    is never scanned, so a rerun does not pick up its own results."""
-    jobs: list[Job] = []
-    problems: list[str] = []
-    seen: set[Path] = set()
-    excl = exclude.resolve() if exclude else None
+@dataclass(frozen=True)
+class Problem:
+    """A path given or found that cannot be processed, and why.  ``failed``: a photo (or a
+    path the user named) was left out, so the run did not fully succeed; otherwise only a note
+    (a looping link among the folders, say)."""
+    path: str
+    reason: str
+    failed: bool = True
 
-    def add(path: Path, rel: Path):
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            jobs.append(Job(path, rel))
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
 
-    for item in map(Path, inputs):
-        if item.is_file():
-            if is_supported(item):
-                add(item, Path(item.name))
-            else:
-                problems.append(f"{item}: not a supported photo type")
-        elif item.is_dir():
-            try:
-                entries = sorted(item.rglob("*") if recursive else item.iterdir())
-            except OSError as exc:
-                problems.append(f"{item}: cannot read the folder ({exc.strerror or exc})")
-                continue
-            for p in entries:
-                if excl and (p.resolve() == excl or excl in p.resolve().parents):
-                    continue
-                if p.is_file() and is_supported(p) and not p.name.startswith("."):
-                    add(p, p.relative_to(item))
+
+def default_outdir(folder: Path) -> Path:
+    """Where the results of photos found in ``…/name`` go by default: beside it, in
+    ``…/name_deblurred``."""
+    folder = Path(folder).absolute()
+    return folder.parent / f"{folder.name or 'photos'}{DEFAULT_OUTDIR_SUFFIX}"
+
+
+def problems_text(problems, limit: int = 3) -> str:
+    """The first ``limit`` problems in one line, and how many more there are."""
+    items = [str(p) for p in problems]
+    text = "; ".join(items[:limit])
+    if len(items) > limit:
+        text += f" (and {len(items) - limit} more)"
+    return text
+
+
+def collect_jobs(inputs, recursive: bool = False, outdir: Path | None = None
+                 ) -> tuple[list[Job], list[Problem]]:
+    """Photos under ``inputs`` (files and folders), in a stable order, and the problems found.
+
+    Each job's output folder is ``outdir`` when given (and then never scanned, so a rerun does
+    not pick up its own results), else :func:`default_outdir` of the folder it was found in (a
+    photo given alone counts as found in its folder).  Folders reached twice (through links)
+    are scanned once; a photo reached twice is listed once."""
+    scan = _Scan(recursive, outdir)
+    for item in inputs:
+        scan.item(Path(item))
+    return scan.jobs, scan.problems
+
+
+class _Scan:
+    def __init__(self, recursive: bool, outdir: Path | None):
+        self.recursive = recursive
+        self.outdir = Path(outdir) if outdir is not None else None
+        self.excluded = _real(self.outdir) if self.outdir is not None else None
+        self.jobs: list[Job] = []
+        self.problems: list[Problem] = []
+        self._seen_files: set[str] = set()
+        self._seen_dirs: set[tuple[int, int]] = set()
+
+    def problem(self, path, reason: str, failed: bool = True) -> None:
+        self.problems.append(Problem(str(path), reason, failed))
+
+    def add(self, path: Path, relative: Path, found_in: Path) -> None:
+        key = _real(path)
+        if key in self._seen_files:
+            return
+        self._seen_files.add(key)
+        outdir = self.outdir if self.outdir is not None else default_outdir(found_in)
+        self.jobs.append(Job(path, relative, outdir))
+
+    def item(self, path: Path) -> None:
+        if str(path) == "":
+            self.problem("''", "an empty path")
+            return
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            self.problem(path, _reason(path, exc))
+            return
+        if stat.S_ISDIR(st.st_mode):
+            self.folder(path, path, Path(), st)
+        elif not stat.S_ISREG(st.st_mode):
+            self.problem(path, "not a regular file (a pipe, socket or device)")
+        elif not is_supported(path):
+            self.problem(path, "not a supported photo type")
         else:
-            problems.append(f"{item}: no such file or folder")
-    return jobs, problems
+            self.add(path, Path(path.name), path.absolute().parent)
+
+    def folder(self, top: Path, folder: Path, relative: Path, st: os.stat_result) -> None:
+        key = (st.st_dev, st.st_ino)
+        if key in self._seen_dirs:
+            return
+        self._seen_dirs.add(key)
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            self.problem(folder, f"cannot read the folder ({_strerror(exc)})")
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                st_entry = os.stat(path)
+            except OSError as exc:
+                if is_supported(path) or exc.errno in (errno.ELOOP, errno.EACCES):
+                    self.problem(path, _reason(path, exc) + ", skipped", is_supported(path))
+                continue
+            if stat.S_ISDIR(st_entry.st_mode):
+                if not self.recursive or (self.excluded and _real(path) == self.excluded):
+                    continue
+                self.folder(top, path, relative / entry.name, st_entry)
+            elif is_supported(path):
+                if stat.S_ISREG(st_entry.st_mode):
+                    self.add(path, relative / entry.name, top)
+                else:
+                    self.problem(path, "not a regular file (a pipe, socket or device), skipped")
+
+
+def _real(path: Path) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _strerror(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
+
+
+def _reason(path: Path, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link that loops"
+    if isinstance(exc, FileNotFoundError):
+        return "a symbolic link to nothing" if os.path.islink(path) else "no such file or folder"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return _strerror(exc)
+

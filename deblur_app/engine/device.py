@@ -1,4 +1,4 @@
-"""Choosing where the network runs: CUDA, then Apple MPS, then the CPU."""
+"""Where the network can run: CUDA, Apple MPS, Intel GPUs (through OpenVINO) and the CPU."""
 from __future__ import annotations
 
 import torch
@@ -12,7 +12,12 @@ def available_devices() -> list[tuple[str, str]]:
             out.append((f"cuda:{i}", f"GPU {i}: {torch.cuda.get_device_name(i)}"))
     if _mps_available():
         out.append(("mps", "Apple GPU (Metal)"))
-    out.append(("cpu", "CPU"))
+    from .backend import native_bf16, openvino_installed
+    if openvino_installed():
+        from .openvino_backend import intel_gpus
+        out.extend((dev, f"Intel GPU: {name} (OpenVINO)") for dev, name in intel_gpus())
+    runtime = "OpenVINO" if openvino_installed() else "PyTorch"
+    out.append(("cpu", f"CPU ({runtime}, {'bfloat16' if native_bf16() else 'float32'})"))
     return out
 
 
@@ -46,7 +51,7 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("mps")
     if name == "cpu":
         return torch.device("cpu")
-    raise ValueError(f"unknown device '{name}' (auto, cpu, cuda, cuda:N, mps)")
+    raise ValueError(f"unknown device '{name}' (auto, cpu, cuda, cuda:N, mps, intel-gpu)")
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -55,7 +60,7 @@ def is_out_of_memory(exc: BaseException) -> bool:
     text = str(exc).lower()
     return isinstance(exc, (RuntimeError, MemoryError)) and (
         "out of memory" in text or "mps backend out" in text or "can't allocate memory" in text
-        or isinstance(exc, MemoryError))
+        or "out of gpu resources" in text or isinstance(exc, MemoryError))
 
 
 def free_device_memory(device: torch.device) -> None:

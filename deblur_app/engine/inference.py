@@ -1,11 +1,12 @@
 """Turning a photo into its coarse, mid and fine restorations, tile by tile, on any device.
 
-    engine = Deblurrer.from_weights("weights/mimo-unet-lite.safetensors", device="auto")
+    engine = open_engine(None, "mimo-unet", "auto", "auto", None, 64, "auto")   # see opening.py
     result = engine.run(pixels, scales=("fine",), progress=cb, cancel=token)
 
 ``pixels`` is float32 H x W x 3 RGB in [0, 1] (as :mod:`deblur_app.imaging` reads it).  Any size
 works: sizes not divisible by 4 are mirrored out and cropped back.  On a GPU out-of-memory error
-the run is retried with smaller tiles, then on the CPU, and the result says so in ``notes``.
+the run is retried with smaller tiles, then on the CPU (for that photo only: the engine keeps the
+device the user chose), and the result says so in ``notes``.
 """
 from __future__ import annotations
 
@@ -14,16 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..model import MIMOUNet, Variant, load_model
-from .device import free_device_memory, is_out_of_memory, resolve_device
+from .backend import make_backend
+from .device import is_out_of_memory
 from .progress import CancelToken, Progress, no_progress
-from .tiling import FACTORS, padded_crop, plan_tiles
+from .scales import FACTORS, SCALES
+from .tiling import padded_crop, plan_tiles
 
-SCALES = ("coarse", "mid", "fine")
 MIN_TILE = 128
-DEFAULT_TILE = {"cpu": 1024, "cuda": 1024, "mps": 768}
+DEFAULT_TILE = {"cpu": 1024, "cuda": 1024, "mps": 768, "gpu": 768}
 DEFAULT_OVERLAP = 64
 
 
@@ -46,39 +47,51 @@ class Restored:
 
 
 class Deblurrer:
-    """A loaded network on a device, ready to restore photos of any size."""
+    """A loaded network on a device, ready to restore photos of any size.
+
+    ``backend`` (auto, torch, openvino) and ``precision`` (auto, fp32, fp16, bf16) are chosen
+    by :mod:`.backend`; callers never need to know which one runs."""
 
     def __init__(self, model: MIMOUNet, variant: Variant, device: str = "auto",
                  tile: int | None = None, overlap: int = DEFAULT_OVERLAP,
-                 precision: str = "auto", channels_last: bool | None = None,
-                 source: str | None = None):
+                 precision: str = "auto", backend: str = "auto",
+                 channels_last: bool | None = None, source: str | None = None):
         self.variant = variant
         self.source = source
-        self.device = resolve_device(device)
-        self.tile = DEFAULT_TILE.get(self.device.type, 512) if tile is None else int(tile)
-        self.overlap = int(overlap)
-        if precision not in ("auto", "fp32", "fp16"):
-            raise ValueError("precision must be auto, fp32 or fp16")
+        self.model = model.float().eval()        # float32 on the CPU: what every backend starts from
         self.precision = precision
-        # measured with bench/engine.py: ~25 % faster on this CPU too (not measured on MPS)
-        self.channels_last = (self.device.type in ("cuda", "cpu")) if channels_last is None \
-            else channels_last
-        self._cpu_model = model.float().eval()
-        self.model = self._place(self._cpu_model, self.device)
+        self.backend_choice = backend
+        self.channels_last = channels_last
+        self.backend = make_backend(self.model, device, backend, precision, channels_last)
+        self.tile = DEFAULT_TILE.get(self.backend.kind, 512) if tile is None else int(tile)
+        self.overlap = int(overlap)
+        self.seconds_per_mp: float | None = None  # measured on the last run (for ETAs)
+        self._cpu_fallback = None
 
     @classmethod
-    def from_weights(cls, path: str | Path, **kw) -> "Deblurrer":
+    def from_weights(cls, path: str | Path, device: str = "auto", tile: int | None = None,
+                     overlap: int = DEFAULT_OVERLAP, precision: str = "auto",
+                     backend: str = "auto", channels_last: bool | None = None) -> "Deblurrer":
         model, variant = load_model(path)
-        return cls(model, variant, source=str(path), **kw)
-
-    def _place(self, model: MIMOUNet, device: torch.device) -> MIMOUNet:
-        fmt = torch.channels_last if self.channels_last else torch.contiguous_format
-        return model.to(device, memory_format=fmt) if device.type != "cpu" \
-            else model.to(memory_format=fmt)
+        return cls(model, variant, device=device, tile=tile, overlap=overlap,
+                   precision=precision, backend=backend, channels_last=channels_last,
+                   source=str(path))
 
     @property
-    def half(self) -> bool:
-        return self.device.type == "cuda" and self.precision in ("auto", "fp16")
+    def device(self) -> str:
+        """Where the network runs (cpu, cuda:0, mps, intel-gpu:0): what the user chose."""
+        return self.backend.device
+
+    def describe(self) -> str:
+        """e.g. ``cpu (OpenVINO, bf16)``: device, runtime and precision, for messages."""
+        runtime = "OpenVINO" if self.backend.name == "openvino" else "PyTorch"
+        return f"{self.device} ({runtime}, {self.backend.precision})"
+
+    def estimate_seconds(self, height: int, width: int) -> float | None:
+        """Expected time for a photo of this size, from the speed measured on earlier runs."""
+        if self.seconds_per_mp is None:
+            return None
+        return self.seconds_per_mp * height * width / 1e6
 
     # -- public -------------------------------------------------------------------------------
     def run(self, image: np.ndarray, scales=SCALES, progress: Progress | None = None,
@@ -91,48 +104,53 @@ class Deblurrer:
         cancel = cancel or CancelToken()
         notes: list[str] = []
         tile = self.tile
+        backend = self.backend      # a memory fallback to the CPU holds for this run only
+        backend.prepare(progress)
         t0 = time.perf_counter()
         while True:
             try:
-                out, count = self._run(image, scales, tile, progress, cancel)
+                t_run = time.perf_counter()
+                out, count = self._run(backend, image, scales, tile, progress, cancel)
                 break
             except Exception as exc:  # noqa: BLE001 - only memory errors are handled here
                 if not is_out_of_memory(exc):
                     raise
-                free_device_memory(self.device)
+                backend.free_memory()
                 h, w = image.shape[:2]
                 current = tile if tile > 0 else max(h, w)
                 if current // 2 >= MIN_TILE:
                     tile = max(MIN_TILE, current // 2 // 4 * 4)
-                    notes.append(f"{self.device.type} ran out of memory: retrying with tiles of "
+                    notes.append(f"{backend.kind} ran out of memory: retrying with tiles of "
                                  f"{tile} px")
-                elif self.device.type != "cpu":
-                    notes.append(f"{self.device.type} ran out of memory even with small tiles: "
-                                 "continuing on the CPU")
-                    self.device = torch.device("cpu")
-                    self.model = self._place(self._cpu_model, self.device)
+                elif backend.kind != "cpu":
+                    notes.append(f"{backend.device} ran out of memory even with small tiles: "
+                                 "continuing on the CPU for this photo")
+                    backend = self._cpu_backend()
+                    backend.prepare(progress)
                     tile = DEFAULT_TILE["cpu"]
                 else:
                     raise MemoryError("not enough memory, even with the smallest tiles") from exc
                 progress(0, 1, notes[-1])
-        res = Restored(device=str(self.device), seconds=time.perf_counter() - t0, tiles=count,
+        if backend is self.backend:
+            self.seconds_per_mp = (time.perf_counter() - t_run) / max(image.shape[0] *
+                                                                       image.shape[1] / 1e6, 1e-3)
+        res = Restored(device=backend.device, seconds=time.perf_counter() - t0, tiles=count,
                        notes=notes)
         for s in scales:
             setattr(res, s, out[s])
         return res
 
     # -- internals ----------------------------------------------------------------------------
-    def _forward(self, crop: np.ndarray) -> list[torch.Tensor]:
-        x = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None]
-        x = x.to(self.device)
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode(), torch.autocast(
-                self.device.type, dtype=torch.float16, enabled=self.half):
-            outs = self.model(x)
-        return [o.float() for o in outs]
+    def _cpu_backend(self):
+        if self._cpu_fallback is None:
+            choice = self.backend_choice if self.backend_choice != "openvino" or \
+                self.backend.name == "openvino" else "auto"
+            self._cpu_fallback = make_backend(
+                self.model, "cpu", choice, "fp32" if self.precision == "fp32" else "auto",
+                self.channels_last)
+        return self._cpu_fallback
 
-    def _run(self, image, scales, tile, progress, cancel):
+    def _run(self, backend, image, scales, tile, progress, cancel):
         h, w = image.shape[:2]
         plan = plan_tiles(h, w, tile, self.overlap)
         acc = {s: np.zeros((plan.height // FACTORS[s], plan.width // FACTORS[s], 3), np.float32)
@@ -141,12 +159,12 @@ class Deblurrer:
         for i, (y, x) in enumerate(plan.boxes()):
             cancel.check()
             crop = padded_crop(image, y, x, plan.tile_h, plan.tile_w)
-            outs = dict(zip(SCALES, self._forward(crop)))
+            outs = dict(zip(SCALES, backend.forward(crop)))
             for s in scales:
                 f = FACTORS[s]
                 wy = plan.weights_1d(y, plan.tile_h, plan.height, f)
                 wx = plan.weights_1d(x, plan.tile_w, plan.width, f)
-                t = outs[s][0].permute(1, 2, 0).cpu().numpy()
+                t = outs[s]
                 t *= wy[:, None, None]
                 t *= wx[None, :, None]
                 acc[s][y // f:y // f + t.shape[0], x // f:x // f + t.shape[1]] += t

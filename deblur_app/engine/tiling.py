@@ -12,8 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .scales import FACTORS
+
 ALIGN = 4
-FACTORS = {"coarse": 4, "mid": 2, "fine": 1}
+# Tile shapes are multiples of this: the network meets few distinct input shapes, so the
+# per-shape caches below it (oneDNN's kernels, OpenVINO's compiled models) stay small and warm
+# over a batch of photos of many sizes (bench/batch_memory.py).
+SHAPE_STEP = 32
 
 
 def round_up(n: int, m: int = ALIGN) -> int:
@@ -25,20 +30,17 @@ def tile_layout(length: int, tile: int, overlap: int) -> tuple[int, list[int]]:
 
     As few tiles as ``tile`` allows, then made as small as they can be and spread evenly, so
     every overlap is at least ``overlap`` but no tile is wasted on re-covering its neighbour
-    (a 1000-px side with 512-px tiles takes three tiles of 380, not three of 512).  Starts are
+    (a 1000-px side with 512-px tiles takes three tiles of 384, not three of 512).  Sizes are
+    multiples of SHAPE_STEP (or the whole length), starts are
     multiples of 4."""
     if tile <= 0 or length <= tile:
         return length, [0]
     n = -(-(length - overlap) // (tile - overlap))
-    size = min(tile, round_up(-(-(length + (n - 1) * overlap) // n) + ALIGN))
+    size = min(tile, round_up(-(-(length + (n - 1) * overlap) // n) + ALIGN, SHAPE_STEP))
     last = length - size
     starts = [min(last, (i * last // (n - 1)) // ALIGN * ALIGN) for i in range(n)]
     starts[-1] = last
     return size, starts
-
-
-def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    return tile_layout(length, tile, overlap)[1]
 
 
 @dataclass(frozen=True)
@@ -93,9 +95,10 @@ class TilePlan:
 
 
 def plan_tiles(height: int, width: int, tile: int, overlap: int) -> TilePlan:
-    """Plan for an image of ``height`` x ``width`` (any size): padded to multiples of 4, tiles of
-    at most ``tile`` (0 = the whole image as one tile) overlapping by ``overlap``."""
-    ph, pw = round_up(height), round_up(width)
+    """Plan for an image of ``height`` x ``width`` (any size): padded (mirrored) to multiples of
+    ``SHAPE_STEP``, tiles of at most ``tile`` (0 = the whole image as one tile) overlapping by
+    ``overlap``."""
+    ph, pw = round_up(height, SHAPE_STEP), round_up(width, SHAPE_STEP)
     tile = round_up(tile) if tile > 0 else 0
     # at most half a tile: more would multiply the work for no gain in blending
     overlap = min(round_up(overlap) if overlap > 0 else 0, tile // 2 // ALIGN * ALIGN)

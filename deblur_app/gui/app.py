@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="comparison for --screenshot (default: as last used)")
     ap.add_argument("--zoom", type=float, default=None, metavar="PERCENT",
                     help="zoom for --screenshot, e.g. 100 (default: fit)")
-    ap.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N or mps")
+    ap.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N, mps or intel-gpu")
     ap.add_argument("--theme", choices=("system", "light", "dark"), default=None,
                     help="colour scheme (default: follow the system)")
     ap.add_argument("--settings", type=Path, metavar="FILE.ini",
@@ -80,7 +80,7 @@ def _report_unexpected_errors_in(window) -> None:
 def main(argv: list[str] | None = None) -> int:
     args, qt_args = build_parser().parse_known_args(argv)
     if args.self_test:
-        from .selftest import run
+        from ..selftest import run
         return run(args.device or "auto")
     if args.screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"

@@ -1,10 +1,11 @@
 """The batch tab: a queue of photos, where their results go, and the run's progress.
 
-Folders and photos become queue rows through :func:`deblur_app.batch.collect_jobs`; a run
-groups the rows by output folder and hands them to a :class:`~.workers.BatchTask` (one
-:class:`~deblur_app.batch.BatchRunner` per group).  The default output folder of a folder
-``…/name`` is its sibling ``…/name_deblurred``; a photo given on its own counts as found in
-its folder.  Originals are never written to, and outputs are renamed into place only when
+Folders and photos become queue rows through :func:`deblur_app.batch.collect_jobs`, each job
+carrying its default output folder (beside its folder: ``…/name`` -> ``…/name_deblurred``, see
+:func:`deblur_app.batch.default_outdir`); a chosen output folder overrides it for the whole run.
+A run hands the pending rows' jobs to one :class:`~.workers.BatchTask`, whose
+:class:`~deblur_app.batch.BatchRunner` plans every output name first (no two results, and no
+result and photo, share a name).  Originals are never written to, and outputs are renamed into place only when
 complete, so a cancelled batch leaves no half-written file.
 """
 from __future__ import annotations
@@ -20,25 +21,19 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
                                QProgressBar, QPushButton, QStyle, QTableView, QVBoxLayout,
                                QWidget)
 
-from ..batch import BatchOptions, FileResult, Job, collect_jobs
+from ..batch import (BatchOptions, FileResult, Job, collect_jobs, default_outdir,
+                     problems_text, summary_text)
 from ..engine import Eta, format_seconds
-from ..imaging.io import SUPPORTED_EXTENSIONS
+from ..engine.scales import SCALES, TITLES
+from ..imaging.formats import open_dialog_filter
 from ..imaging.postprocess import PostSettings
 from .settings import Settings
-from .workers import BatchGroup, BatchTask, EngineProvider, EngineSpec, Workers
+from .workers import BatchTask, EngineProvider, EngineSpec, Workers
 
 FORMATS = [("same", "Same as original"), ("jpg", "JPEG"), ("png", "PNG"), ("tif", "TIFF")]
-SCALE_CHOICES = [("fine", "Fine (full size)"), ("mid", "Mid (1/2)"), ("coarse", "Coarse (1/4)"),
-                 ("all", "All three")]
+SCALE_CHOICES = [(s, TITLES[s].capitalize()) for s in reversed(SCALES)] + [("all", "All three")]
 STATUS_TITLES = {"waiting": "Waiting", "running": "Running", "done": "Done",
                  "skipped": "Skipped", "failed": "Failed", "cancelled": "Cancelled"}
-
-
-def default_outdir(folder: Path) -> Path:
-    """``…/name`` -> ``…/name_deblurred``."""
-    folder = Path(folder).absolute()
-    name = folder.name or "photos"
-    return folder.parent / f"{name}_deblurred"
 
 
 @dataclass
@@ -320,7 +315,7 @@ class BatchPanel(QWidget):
         explicit = self.explicit_outdir()
         added, problems = 0, []
         for path in map(Path, paths):
-            jobs, probs = collect_jobs([path], recursive, exclude=explicit)
+            jobs, probs = collect_jobs([path], recursive, outdir=explicit)
             problems.extend(probs)
             folder = path if path.is_dir() else path.absolute().parent
             added += self.model.add(jobs, folder)
@@ -334,10 +329,8 @@ class BatchPanel(QWidget):
         return added, problems
 
     def choose_photos(self) -> None:
-        exts = " ".join(f"*{e}" for e in sorted(SUPPORTED_EXTENSIONS))
         files, _ = QFileDialog.getOpenFileNames(self, "Add photos to the batch",
-                                                self.settings.batch_dir,
-                                                f"Photos ({exts});;All files (*)")
+                                                self.settings.batch_dir, open_dialog_filter())
         if files:
             self._added(*self.add_paths(files))
 
@@ -349,8 +342,7 @@ class BatchPanel(QWidget):
 
     def _added(self, count: int, problems: list[str]) -> None:
         if problems:
-            self.host.report("; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)"
-                             if len(problems) > 3 else ""), "warning")
+            self.host.report(problems_text(problems), "warning")
         else:
             self.host.report(f"{count} photo{'s' if count != 1 else ''} added to the batch")
 
@@ -384,28 +376,22 @@ class BatchPanel(QWidget):
         return [i for i, e in enumerate(self.model.entries)
                 if e.status in ("waiting", "cancelled", "failed")]
 
-    def options_for(self, outdir: Path, post: PostSettings, strength: float = 1.0
-                    ) -> BatchOptions:
+    def options(self, post: PostSettings, strength: float = 1.0) -> BatchOptions:
+        """The run's options; the output folder is the chosen one, or None: each photo's own
+        (beside its folder)."""
         scale = self.scale.currentData()
-        scales = ("coarse", "mid", "fine") if scale == "all" else (scale,)
-        return BatchOptions(outdir=outdir, scales=scales,
+        scales = SCALES if scale == "all" else (scale,)
+        return BatchOptions(outdir=self.explicit_outdir(), scales=scales,
                             suffix=self.suffix.text(), fmt=self.fmt.currentData(),
-                            skip_existing=self.skip_existing.isChecked(), post=post,
-                            strength=strength)
+                            existing="skip" if self.skip_existing.isChecked() else "rename",
+                            post=post, strength=strength)
 
-    def groups(self, post: PostSettings, strength: float = 1.0) -> list[BatchGroup]:
-        explicit = self.explicit_outdir()
-        by_dir: dict[Path, BatchGroup] = {}
-        for row in self.pending_rows():
-            e = self.model.entries[row]
-            outdir = explicit or default_outdir(e.folder)
-            g = by_dir.get(outdir)
-            if g is None:
-                g = by_dir[outdir] = BatchGroup([], [], self.options_for(outdir, post,
-                                                                         strength))
-            g.rows.append(row)
-            g.jobs.append(e.job)
-        return list(by_dir.values())
+    def outdirs(self, rows: list[int], options: BatchOptions) -> list[Path]:
+        """The output folders the run will write into, in queue order."""
+        found = [options.outdir] if options.outdir else \
+            [self.model.entries[r].job.outdir or default_outdir(self.model.entries[r].folder)
+             for r in rows]
+        return list(dict.fromkeys(found))
 
     def start(self) -> None:
         if self.running:
@@ -420,13 +406,19 @@ class BatchPanel(QWidget):
         spec = self.host.engine_spec()
         if spec is None:
             return
-        groups = self.groups(self.host.post_settings(), self.host.look().strength)
+        options = self.options(self.host.post_settings(), self.host.look().strength)
+        try:
+            options.check()
+        except ValueError as exc:
+            self.host.report(f"Cannot start the batch: {exc}", "error")
+            return
+        rows = self.pending_rows()
         self.save_settings()
-        self.last_outdirs = [g.options.outdir for g in groups]
-        for g in groups:
-            for row in g.rows:
-                self.model.set_status(row, "waiting", "")
-        task = BatchTask(self.host.engine_provider, spec, groups)
+        self.last_outdirs = self.outdirs(rows, options)
+        for row in rows:
+            self.model.set_status(row, "waiting", "")
+        task = BatchTask(self.host.engine_provider, spec,
+                         [self.model.entries[r].job for r in rows], rows, options)
         sig = task.signals
         sig.file_started.connect(self._file_started)
         sig.file_result.connect(self._file_result)
@@ -481,7 +473,7 @@ class BatchPanel(QWidget):
             if res.notes:
                 detail += " · " + "; ".join(res.notes)
         elif res.status == "skipped":
-            detail = "output already exists"
+            detail = "complete result already there"
         else:
             detail = res.reason or res.status
         self.model.set_status(row, res.status, detail, res.outputs)
@@ -520,16 +512,13 @@ class BatchPanel(QWidget):
             return
         self.task = None
         counts = self.model.counts()
-        c = {k: sum(1 for r in results if r.status == k)
-             for k in ("done", "skipped", "failed", "cancelled")}
-        text = f"Batch finished: {c['done']} done, {c['skipped']} skipped, {c['failed']} failed"
-        if c["cancelled"]:
-            text += f", {c['cancelled']} cancelled"
+        text = f"Batch finished: {summary_text(results)}"
+        failed = any(r.status == "failed" for r in results)
         self.overall_text.setText(text)
         self.photo_progress.setRange(0, 1)
         self.photo_progress.setValue(0)
         self.photo_progress.setFormat("")
-        self.host.report(text, "warning" if c["failed"] else "info")
+        self.host.report(text, "warning" if failed else "info")
         self._update_buttons()
         self.batch_finished.emit(counts)
 

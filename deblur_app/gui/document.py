@@ -10,11 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..engine import Restored
+from ..engine.scales import scale_size
 from ..imaging.io import Photo
 from .pyramid import Pyramid
-
-SCALE_FACTORS = {"coarse": 4, "mid": 2, "fine": 1}
-SCALE_TITLES = {"coarse": "coarse (1/4)", "mid": "mid (1/2)", "fine": "fine (full size)"}
 
 
 @dataclass(frozen=True)
@@ -76,6 +74,4 @@ class PhotoDocument:
 
     def scale_size(self, scale: str) -> tuple[int, int]:
         """True size of a scale's output."""
-        f = SCALE_FACTORS[scale]
-        w, h = self.size
-        return -(-w // f), -(-h // f)
+        return scale_size(*self.size, scale)

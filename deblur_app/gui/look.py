@@ -1,7 +1,7 @@
 """The look of the "after" image: which scale, how much of it (blend strength), which finishing.
 
-The same three steps run on the full-resolution result when saving (:func:`finished_pixels`)
-and on the displayed pyramid level for the live preview (:class:`LookRenderer`), where only
+The same three steps run on the full-resolution result when saving
+(:func:`deblur_app.imaging.postprocess.finish`) and on the displayed pyramid level for the live preview (:class:`LookRenderer`), where only
 the visible region (plus a margin) is processed, so a slider moves the picture within a
 fraction of a second even for a 50-megapixel photo.  The sharpening radius is scaled to the
 level shown, so a zoomed-out preview looks like the saved photo zoomed out.  Local contrast
@@ -31,16 +31,6 @@ class Look:
     def is_identity(self) -> bool:
         """Whether the after image is the network's output untouched."""
         return self.strength >= 1.0 and self.post.is_identity
-
-
-def blend(before: np.ndarray, after: np.ndarray, strength: float) -> np.ndarray:
-    """``strength`` of ``after`` over ``before`` (resized to ``after``'s size if needed)."""
-    return blend_with_original(before, after, strength)
-
-
-def finished_pixels(original: np.ndarray, output: np.ndarray, look: Look) -> np.ndarray:
-    """The photo as saved: blend, then post-processing, at full resolution."""
-    return apply_post(blend(original, output, look.strength), look.post)
 
 
 def _sharpening(post: PostSettings) -> PostSettings:
@@ -125,7 +115,7 @@ class LookRenderer:
         if strength >= 1.0:
             return a
         b = to_float(self._before_level(before, after, level)[y0:y1, x0:x1])
-        return blend(b, a, strength)
+        return blend_with_original(b, a, strength)
 
     def _whole_level(self, before, after, level, look: Look) -> np.ndarray:
         key = self._key("whole", before, after, level, look)

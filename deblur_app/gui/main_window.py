@@ -15,16 +15,21 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, Q
                                QScrollArea, QSizePolicy, QStyle, QTabWidget, QToolButton,
                                QVBoxLayout, QWidget)
 
-from ..engine import Eta, format_seconds
-from ..engine.device import available_devices, resolve_device
-from ..imaging.io import SUPPORTED_EXTENSIONS, output_format_for
+from ..engine import Eta, default_model, format_seconds
+from ..engine.backend import device_kind
+from ..engine.device import available_devices
+from ..batch import Job, plan_outputs, problems_text
+from ..batch.naming import DEFAULT_SUFFIX
+from ..imaging.formats import open_dialog_filter, output_format_for, save_dialog_filters
 from ..imaging.postprocess import PostSettings
 from ..model import VARIANTS, WeightsError
-from ..model.shipped import available_shipped, default_model_for, model_card, shipped_weights
+from ..model.shipped import available_shipped, model_card, shipped_weights
 from ..resources import sample_photo
 from .batch_panel import BatchPanel
 from .dialogs import TextDialog, about_dialog, model_card_markdown
-from .document import SCALE_TITLES, DeblurOutcome, PhotoDocument, Region
+from ..engine.scales import BUTTONS as SCALE_BUTTONS, TITLES as SCALE_TITLES
+from .document import DeblurOutcome, PhotoDocument, Region
+from .info_panel import show_photo_info
 from .look import Look
 from .message_bar import MessageBar
 from .post_panel import PostPanel
@@ -37,13 +42,11 @@ from .workers import (DeblurTask, EngineProvider, EngineSpec, LoadPhotoTask, Sav
 APP_NAME = "Deblur Studio"
 PREVIEW_BUDGET = {"cpu": 350_000, "mps": 2_000_000, "cuda": 4_000_000}  # pixels
 SCALE_KEYS = {"coarse": "1", "mid": "2", "fine": "3"}
-SCALE_BUTTONS = {"coarse": "Coarse ¼", "mid": "Mid ½", "fine": "Fine"}
 MODE_KEYS = {"side": "Y", "split": "X", "after": "A"}
 
 
 def photo_filter() -> str:
-    exts = " ".join(f"*{e}" for e in sorted(SUPPORTED_EXTENSIONS))
-    return f"Photos ({exts});;All files (*)"
+    return open_dialog_filter()
 
 
 class MainWindow(QMainWindow):
@@ -212,6 +215,8 @@ class MainWindow(QMainWindow):
                                       "Deblur every photo in the batch queue")
         self.act_card = self._action("Model &Card…", self.show_model_card, "Ctrl+I",
                                      "Training data and metrics of the selected weights")
+        self.act_info = self._action("Photo &Info…", self.show_photo_info, "Ctrl+Shift+I",
+                                     "Camera, catalogue metadata and the processing record")
         self.act_load_weights = self._action("&Load Weights File…", self.load_weights_dialog,
                                              "Ctrl+Shift+L",
                                              "Use an original or custom MIMO-UNet checkpoint")
@@ -268,7 +273,7 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&View")
         for a in (*self.act_modes.values(), self.act_flip, None, *self.act_scales.values(), None,
                   self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, None,
-                  self.act_tab_photo, self.act_tab_batch, self.act_dock):
+                  self.act_tab_photo, self.act_tab_batch, self.act_dock, None, self.act_info):
             m.addSeparator() if a is None else m.addAction(a)
         m = mb.addMenu("&Process")
         for a in (self.act_preview, self.act_deblur, self.act_cancel, None, self.act_batch, None,
@@ -365,7 +370,7 @@ class MainWindow(QMainWindow):
             index = max(self._model_item("shipped", wanted), self._model_item("file", wanted))
         if index < 0:
             try:
-                name = default_model_for(self._device_type())
+                name = default_model(self.device_combo.currentData() or "auto", "auto")
             except WeightsError as exc:
                 name = ""
                 QTimer.singleShot(0, lambda: self.report(
@@ -386,7 +391,7 @@ class MainWindow(QMainWindow):
 
     def _device_type(self) -> str:
         try:
-            return resolve_device(self.device_combo.currentData() or "auto").type
+            return device_kind(self.device_combo.currentData() or "auto")
         except ValueError:
             return "cpu"
 
@@ -404,7 +409,7 @@ class MainWindow(QMainWindow):
     def _device_chosen(self, index: int) -> None:
         dev = self.device_combo.itemData(index)
         try:
-            resolve_device(dev)
+            device_kind(dev)
         except ValueError as exc:
             self.report(str(exc), "error")
             self.device_combo.setCurrentIndex(0)
@@ -476,6 +481,12 @@ class MainWindow(QMainWindow):
         dlg = TextDialog(self, f"Model card: {self.model_combo.currentText()}", markdown=text)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.show()
+
+    def show_photo_info(self) -> None:
+        if self.document is None:
+            self.report("No photo open", "warning")
+            return
+        show_photo_info(self, self.document.photo)
 
     def show_about(self) -> None:
         dlg = about_dialog(self, app_icon(), self.device_combo.currentText())
@@ -574,7 +585,7 @@ class MainWindow(QMainWindow):
         missing = [p for p in paths if not p.exists()]
         paths = [p for p in paths if p.exists()]
         if missing:
-            self.report("; ".join(f"{p}: no such file or folder" for p in missing[:3]), "error")
+            self.report(problems_text(f"{p}: no such file or folder" for p in missing), "error")
         if not paths:
             return
         single = len(paths) == 1 and paths[0].is_file()
@@ -584,8 +595,7 @@ class MainWindow(QMainWindow):
         added, problems = self.batch_panel.add_paths(paths)
         self.tabs.setCurrentIndex(1)
         if problems:
-            self.report("; ".join(problems[:3]) + (f" (and {len(problems) - 3} more)"
-                        if len(problems) > 3 else ""), "warning")
+            self.report(problems_text(problems), "warning")
         if added or not problems:
             self.status(f"{added} photo{'s' if added != 1 else ''} added to the batch queue")
         self._update_actions()
@@ -697,7 +707,8 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, total)
         self.progress.setValue(done)
         self.progress.setFormat("tile %v of %m")
-        left = self._eta.update(done, total) if done > 0 else None
+        # before the first tile: the speed measured on the previous photo
+        left = self._eta.update(done, total) if done > 0 else task.expected_seconds
         self.eta_label.setText(f"about {format_seconds(left)} left" if left is not None
                                else "estimating…")
 
@@ -774,14 +785,15 @@ class MainWindow(QMainWindow):
     # Saving
     # ==========================================================================================
     def default_save_path(self) -> Path:
+        """The batch's naming rule for this photo and scale, in the last save folder (or the
+        photo's), with a free name: never the photo itself or a file already there."""
         doc = self.document
-        _, ext = output_format_for(doc.photo.format, "same")
         folder = Path(self.settings.save_dir) if self.settings.save_dir else doc.path.parent
         if not folder.is_dir():
             folder = doc.path.parent
-        scale = self.current_scale()
-        tail = "" if scale == "fine" else f"_{scale}"
-        return folder / f"{doc.path.stem}_deblurred{tail}{ext}"
+        job = Job(doc.path, Path(doc.path.name), folder)
+        (plan,) = plan_outputs([job], None, (self.current_scale(),), DEFAULT_SUFFIX, "same")
+        return next(iter(plan.targets.values()))
 
     def save(self) -> None:
         doc = self.document
@@ -799,9 +811,7 @@ class MainWindow(QMainWindow):
             self.report("Nothing to save: open a photo first", "warning")
             return
         default = self.default_save_path()
-        fmt, _ = output_format_for(doc.photo.format, "same")
-        filters = [f"Same as original, {fmt} (*{default.suffix})", "JPEG (*.jpg *.jpeg)",
-                   "PNG (*.png)", "TIFF (*.tif *.tiff)", "WebP (*.webp)"]
+        filters = save_dialog_filters(doc.photo.format)
         path, chosen = QFileDialog.getSaveFileName(self, "Save deblurred photo", str(default),
                                                    ";;".join(filters))
         if not path:
@@ -829,7 +839,8 @@ class MainWindow(QMainWindow):
             self._start_run(None)
             return
         look = self.look()
-        task = SaveTask(path, doc.photo, doc.restored.scale(look.scale), look, fmt=None)
+        task = SaveTask(path, doc.photo, doc.restored.scale(look.scale), look, fmt=None,
+                        engine=self.engine_provider.loaded)
         task.signals.finished.connect(self._saved)
         task.signals.failed.connect(self._save_failed)
         task.document = doc
@@ -883,6 +894,7 @@ class MainWindow(QMainWindow):
         batch = self.batch_panel.running
         self.act_save.setEnabled(has_doc)
         self.act_save_as.setEnabled(has_doc)
+        self.act_info.setEnabled(has_doc)
         self.act_preview.setEnabled(has_doc and not batch
                                     and not (self.document and self.document.complete))
         self.act_deblur.setEnabled(has_doc and not batch)

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSlider,
                                QVBoxLayout, QWidget)
 
-from ..imaging.postprocess import PostSettings
+from ..imaging.postprocess import LIMITS, PostSettings
 
 
 @dataclass(frozen=True)
@@ -26,19 +26,30 @@ class SliderSpec:
     tip: str
 
 
+# slider units: the value in PostSettings times this (levels of 255, percent)
+UNITS = {"sharpen_amount": 1.0, "sharpen_radius": 1.0, "sharpen_threshold": 255.0,
+         "contrast": 100.0, "strength": 100.0}
+
+
+def _spec(key: str, label: str, step: float, default: float, fmt: str, tip: str) -> SliderSpec:
+    """A slider spanning exactly the setting's allowed range (imaging's LIMITS), in its units."""
+    low, high = LIMITS[key]
+    return SliderSpec(key, label, low * UNITS[key], high * UNITS[key], step, default, fmt, tip)
+
+
 SPECS = {s.key: s for s in [
-    SliderSpec("sharpen_amount", "Amount", 0.0, 3.0, 0.05, 0.0, "{:.2f}",
-               "How strongly edges are sharpened (unsharp mask); 0 = off"),
-    SliderSpec("sharpen_radius", "Radius", 0.3, 5.0, 0.1, 1.5, "{:.1f} px",
-               "Size of the detail that is sharpened, in pixels of the saved photo"),
-    SliderSpec("sharpen_threshold", "Threshold", 0.0, 40.0, 1.0, 0.0, "{:.0f} levels",
-               "Leave detail weaker than this many levels (of 255) alone, so noise in flat "
-               "areas is not sharpened"),
-    SliderSpec("contrast", "Strength", 0.0, 100.0, 1.0, 0.0, "{:.0f}%",
-               "Local contrast on lightness (colours keep their hue); 0 = off"),
-    SliderSpec("strength", "Deblurred", 0.0, 100.0, 1.0, 100.0, "{:.0f}%",
-               "Mix of the original (0%) and the deblurred photo (100%), for the photo and "
-               "for batches"),
+    _spec("sharpen_amount", "Amount", 0.05, 0.0, "{:.2f}",
+          "How strongly edges are sharpened (unsharp mask); 0 = off"),
+    _spec("sharpen_radius", "Radius", 0.1, 1.5, "{:.1f} px",
+          "Size of the detail that is sharpened, in pixels of the saved photo"),
+    _spec("sharpen_threshold", "Threshold", 1.0, 0.0, "{:.0f} levels",
+          "Leave detail weaker than this many levels (of 255) alone, so noise in flat "
+          "areas is not sharpened"),
+    _spec("contrast", "Amount", 1.0, 0.0, "{:.0f}%",
+          "Local contrast on lightness (colours keep their hue); 0 = off"),
+    _spec("strength", "Deblurred", 1.0, 100.0, "{:.0f}%",
+          "Mix of the original (0%) and the deblurred photo (100%), for the photo and "
+          "for batches"),
 ]}
 
 
@@ -113,23 +124,22 @@ class PostPanel(QWidget):
             self.changed.emit()
 
     def post_settings(self) -> PostSettings:
-        v = {k: s.value() for k, s in self.sliders.items()}
-        return PostSettings(sharpen_amount=v["sharpen_amount"],
-                            sharpen_radius=v["sharpen_radius"],
-                            sharpen_threshold=v["sharpen_threshold"] / 255.0,
-                            contrast=v["contrast"] / 100.0)
+        return PostSettings(**{k: self._value(k) for k in
+                               ("sharpen_amount", "sharpen_radius", "sharpen_threshold",
+                                "contrast")})
+
+    def _value(self, key: str) -> float:
+        return self.sliders[key].value() / UNITS[key]
 
     def strength(self) -> float:
-        return self.sliders["strength"].value() / 100.0
+        return self._value("strength")
 
     def set_values(self, post: PostSettings, strength: float = 1.0) -> None:
         self._quiet = True
         try:
-            self.sliders["sharpen_amount"].setValue(post.sharpen_amount)
-            self.sliders["sharpen_radius"].setValue(post.sharpen_radius)
-            self.sliders["sharpen_threshold"].setValue(post.sharpen_threshold * 255.0)
-            self.sliders["contrast"].setValue(post.contrast * 100.0)
-            self.sliders["strength"].setValue(strength * 100.0)
+            values = dict(post.as_dict(), strength=strength)
+            for key, slider in self.sliders.items():
+                slider.setValue(values[key] * UNITS[key])
         finally:
             self._quiet = False
         self.changed.emit()

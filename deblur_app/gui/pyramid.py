@@ -1,8 +1,8 @@
-"""What the viewer paints: 8-bit copies of an image at halving sizes, wrapped as QImages.
+"""What the viewer paints: 8-bit copies of an image at halving sizes (plain arrays, no Qt).
 
 Painting a 50-megapixel array at every pan or zoom step would be slow; painting from the level
 whose size just exceeds the screen's need is not.  A level is an ``np.uint8`` H x W x 3 array
-(C-contiguous, kept alive as long as the QImage that points into it).  Every pyramid knows the
+(C-contiguous, so the viewer can wrap it in a QImage without a copy).  Every pyramid knows the
 size of the photo it belongs to (``ref_size``), so the network's 1/2 and 1/4 outputs are drawn
 over the same area as the original, enlarged.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from PySide6.QtGui import QImage
 
 MIN_SIDE = 256        # stop halving once the longer side is this small
 _BAND_ROWS = 512      # float -> uint8 conversion in bands: no full-size float temporaries
@@ -39,12 +38,6 @@ def half_size(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
 
 
-def qimage_of(array: np.ndarray) -> QImage:
-    """A QImage sharing ``array``'s memory (the caller keeps ``array`` alive)."""
-    h, w = array.shape[:2]
-    return QImage(array.data, w, h, array.strides[0], QImage.Format.Format_RGB888)
-
-
 class Pyramid:
     """Halving levels of one image, level 0 at the image's own (true) size.
 
@@ -61,19 +54,12 @@ class Pyramid:
             self.levels.append(half_size(self.levels[-1]))
         h, w = base.shape[:2]
         self.ref_size = ref_size or (w, h)
-        self._qimages: list[QImage | None] = [None] * len(self.levels)
 
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) of the image itself (level 0)."""
         h, w = self.levels[0].shape[:2]
         return w, h
-
-    def qimage(self, level: int) -> QImage:
-        img = self._qimages[level]
-        if img is None:
-            img = self._qimages[level] = qimage_of(self.levels[level])
-        return img
 
     def scale_of(self, level: int) -> tuple[float, float]:
         """Reference pixels per pixel of ``level``, along x and y."""

@@ -10,15 +10,17 @@ output is shown.
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from .document import SCALE_FACTORS, SCALE_TITLES, PhotoDocument
+from ..engine.scales import FACTORS as SCALE_FACTORS, TITLES as SCALE_TITLES
+from .document import PhotoDocument
 from .look import Look, LookRenderer
-from .pyramid import Pyramid, qimage_of
+from .pyramid import Pyramid
 from .workers import RenderLookTask, Workers
 
 MODES = ("side", "split", "after")
@@ -30,6 +32,24 @@ PREVIEW_MARGIN = 0.25          # the live look covers the visible area plus this
 HINT = ("Open a photo (Ctrl+O) or drop photos and folders here.\n"
         "Folders and several photos go to the batch queue.")
 
+
+def qimage_of(array: np.ndarray) -> QImage:
+    """A QImage sharing ``array``'s memory (the caller keeps ``array`` alive)."""
+    h, w = array.shape[:2]
+    return QImage(array.data, w, h, array.strides[0], QImage.Format.Format_RGB888)
+
+
+# QImages of pyramid levels, made once per level and dropped with their pyramid
+_LEVEL_IMAGES: "weakref.WeakKeyDictionary[Pyramid, dict[int, QImage]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def level_qimage(pyramid: Pyramid, level: int) -> QImage:
+    images = _LEVEL_IMAGES.setdefault(pyramid, {})
+    img = images.get(level)
+    if img is None:
+        img = images[level] = qimage_of(pyramid.levels[level])
+    return img
 
 class ViewState:
     """Zoom (device pixels per photo pixel) and centre (photo pixels), shared by all views."""
@@ -169,7 +189,7 @@ class ImageCanvas(QWidget):
             return
         target = self.photo_rect_to_widget(lx0 * sx, ly0 * sy, lx1 * sx, ly1 * sy)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._smooth())
-        p.drawImage(target, pyramid.qimage(level), QRectF(lx0, ly0, lx1 - lx0, ly1 - ly0))
+        p.drawImage(target, level_qimage(pyramid, level), QRectF(lx0, ly0, lx1 - lx0, ly1 - ly0))
 
     def _smooth(self) -> bool:
         """Filtered drawing, except when zoomed in far enough to inspect single pixels (and

@@ -19,11 +19,14 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 
 from ..batch import BatchOptions, BatchRunner, FileResult, Job
-from ..engine import SCALES, CancelToken, Cancelled, Deblurrer
+from ..engine import SCALES, CancelToken, Cancelled, Deblurrer, open_engine
 from ..imaging.io import ImageReadError, ImageWriteError, Photo, read_photo, write_photo
+from ..imaging.record import record_for
 from ..model import WeightsError, load_model
-from .document import SCALE_FACTORS, DeblurOutcome, Region
-from .look import Look, LookRenderer, finished_pixels
+from ..engine.scales import FACTORS as SCALE_FACTORS
+from .document import DeblurOutcome, Region
+from ..imaging.postprocess import finish
+from .look import Look, LookRenderer
 from .pyramid import Pyramid
 
 _USER_ERRORS = (WeightsError, ImageReadError, ImageWriteError, ValueError, OSError, KeyError)
@@ -148,10 +151,15 @@ class EngineProvider:
             if self._engine is None or self._spec != spec:
                 self._engine = None
                 progress(0, 0, f"Loading {spec.title or Path(spec.weights).name}…")
-                self._engine = Deblurrer.from_weights(spec.weights, device=spec.device,
-                                                      tile=spec.tile, overlap=spec.overlap)
+                self._engine = open_engine(spec.weights, None, spec.device, "auto", spec.tile,
+                                           spec.overlap, "auto")
                 self._spec = spec
             return self._engine
+
+    @property
+    def loaded(self) -> Deblurrer | None:
+        """The network last loaded (what the current result was made with), or None."""
+        return self._engine
 
 
 class LoadPhotoTask(Task):
@@ -175,6 +183,7 @@ class DeblurTask(Task):
         self.provider, self.spec, self.photo, self.before = provider, spec, photo, before
         self.region = region
         self.document = document             # who asked (the window checks it is still open)
+        self.expected_seconds: float | None = None  # from the engine's measured speed
 
     def work(self) -> DeblurOutcome:
         engine = self.provider.get(self.spec, self.progress)
@@ -184,6 +193,7 @@ class DeblurTask(Task):
         r = self.region
         if r is not None:
             pixels = pixels[r.y:r.y + r.height, r.x:r.x + r.width]
+        self.expected_seconds = engine.estimate_seconds(*pixels.shape[:2])
         restored = engine.run(pixels, SCALES, progress=self.progress, cancel=self.token)
         self.token.check()
         self.progress(0, 0, "Preparing the display…")
@@ -198,7 +208,9 @@ class DeblurTask(Task):
                 base = self.before.levels[min(k, len(self.before.levels) - 1)]
                 after[s] = Pyramid.pasted(base, restored.scale(s), r.x // f, r.y // f, ref)
         return DeblurOutcome(after, r, restored if r is None else None,
-                             model_title=engine.variant.title, device=str(engine.device),
+                             model_title=engine.variant.title,
+                             device=engine.describe() if restored.device == engine.device
+                             else restored.device,
                              seconds=restored.seconds, notes=list(restored.notes))
 
 
@@ -218,17 +230,20 @@ class SaveTask(Task):
     """Finish the full-resolution result with the current look and write it atomically."""
 
     def __init__(self, target: Path, photo: Photo, output, look: Look, fmt: str,
-                 jpeg_quality: int = 95):
+                 jpeg_quality: int = 95, engine=None):
         super().__init__()
         self.target, self.photo, self.output, self.look = Path(target), photo, output, look
         self.fmt, self.jpeg_quality = fmt, jpeg_quality
+        self.engine = engine                 # for the processing record (None: no record)
 
     def work(self) -> Path:
         self.progress(0, 0, f"Saving {self.target.name}…")
-        pixels = finished_pixels(self.photo.pixels, self.output, self.look)
+        pixels = finish(self.photo.pixels, self.output, self.look.strength, self.look.post)
         self.token.check()
-        return write_photo(self.target, pixels, like=self.photo, format=self.fmt,
-                           jpeg_quality=self.jpeg_quality)
+        record = None if self.engine is None else record_for(
+            self.engine, self.look.scale, self.look.post, self.look.strength)
+        return write_photo(self.target, pixels, like=self.photo, fmt=self.fmt,
+                           jpeg_quality=self.jpeg_quality, record=record)
 
 
 class RenderLookTask(Task):
@@ -256,21 +271,16 @@ class RenderLookTask(Task):
 # Batches
 # --------------------------------------------------------------------------------------------
 
-@dataclass
-class BatchGroup:
-    """Photos sharing one output folder, with their rows in the queue."""
-    rows: list[int]
-    jobs: list[Job]
-    options: BatchOptions
-
-
 class BatchTask(Task):
+    """One batch: the jobs (each with its output folder) of the queue's ``rows``, one runner."""
     signals_class = BatchSignals
 
-    def __init__(self, provider: EngineProvider, spec: EngineSpec, groups: list[BatchGroup]):
+    def __init__(self, provider: EngineProvider, spec: EngineSpec, jobs: list[Job],
+                 rows: list[int], options: BatchOptions):
         super().__init__()
-        self.provider, self.spec, self.groups = provider, spec, groups
-        self.total = sum(len(g.jobs) for g in groups)
+        self.provider, self.spec, self.jobs, self.rows = provider, spec, jobs, rows
+        self.options = options
+        self.total = len(jobs)
         self._lock = threading.Lock()
         self._runner: BatchRunner | None = None
         self._paused = False
@@ -300,31 +310,30 @@ class BatchTask(Task):
 
     def work(self) -> list[FileResult]:
         engine = self.provider.get(self.spec, self.progress)
+        runner = BatchRunner(engine, self.options)
+        with self._lock:
+            self._runner = runner
+            if self.token.cancelled:
+                runner.cancel()
+            elif self._paused:
+                runner.pause()
         results: list[FileResult] = []
-        for group in self.groups:
-            runner = BatchRunner(engine, group.options)
-            with self._lock:
-                self._runner = runner
-                if self.token.cancelled:
-                    runner.cancel()
-                elif self._paused:
-                    runner.pause()
-            def on_start(index, job, rows=group.rows):
-                self.emit("file_started", rows[index])
 
-            def on_tile(done, total, message):
-                self.emit("tile_progress", done, total, message)
+        def on_start(index, job):
+            self.emit("file_started", self.rows[index])
 
-            def on_result(res, rows=group.rows, first=len(results)):
-                row = rows[len(results) - first]
-                results.append(res)
-                self.emit("file_result", row, res)
-                self.progress(len(results), self.total, Path(res.source).name)
+        def on_tile(done, total, message):
+            self.emit("tile_progress", done, total, message)
 
-            if group.jobs:
-                self.provider.runs += 1
-                runner.run(group.jobs, tile_progress=on_tile, on_result=on_result,
-                           on_start=on_start)
+        def on_result(res):
+            row = self.rows[len(results)]
+            results.append(res)
+            self.emit("file_result", row, res)
+            self.progress(len(results), self.total, Path(res.source).name)
+
+        self.provider.runs += 1
+        runner.run(runner.plan(self.jobs), tile_progress=on_tile, on_result=on_result,
+                   on_start=on_start)
         with self._lock:
             self._runner = None
         return results

@@ -1,32 +1,29 @@
 """Reading and writing photos.
 
-``read_photo`` turns a JPEG, PNG, TIFF, WebP or BMP file into a :class:`Photo`: float32 RGB
-pixels in [0, 1], upright (EXIF orientation applied), with its alpha, bit depth, EXIF and ICC
-profile kept for writing.  ``write_photo`` writes pixels back, by default in the manner of the
-photo they came from, atomically (temporary file in the same folder, then a rename).
-
-What is kept when writing (``exif``/``icc_profile``/``alpha`` come from ``like`` unless given):
+``read_photo`` turns a JPEG, PNG, TIFF, WebP, BMP, HEIC/HEIF, AVIF or camera RAW file into a
+:class:`Photo`: float32 RGB pixels in [0, 1], upright (EXIF orientation applied), with its
+alpha, bit depth, metadata (EXIF, IPTC, XMP through exiv2, see :mod:`.metadata`) and ICC profile
+kept for writing.  ``write_photo`` writes pixels back, by default in the manner of the photo they
+came from, atomically (temporary file in the same folder, then a rename).
 
 ==================  ===========  ========  =================  ==================================
-format              bit depth    alpha     ICC profile        EXIF (Orientation always 1)
+format              bit depth    alpha     ICC profile        EXIF, IPTC, XMP
 ==================  ===========  ========  =================  ==================================
-JPEG (Pillow)       8            dropped   yes, APP2          yes, APP1 (if over 64 KB: without
-                                                              the thumbnail, else not at all)
-PNG 8 (Pillow)      8            yes       yes, iCCP          yes, eXIf
-PNG 16 (OpenCV)     16           yes, 16   yes, iCCP added    yes, eXIf added
-TIFF (tifffile)     8 or 16      yes       yes, tag 34675     text IFD0 tags (Make, Model,
-                                                              Artist, Copyright, DateTime, ...)
-                                                              and the Exif and GPS sub-IFDs
-WebP (Pillow)       8            yes       yes, ICCP          yes, EXIF chunk
-BMP (Pillow)        8            dropped   no                 no
+JPEG (Pillow)       8            dropped   yes                all three, written by exiv2
+PNG 8 (Pillow)      8            yes       yes                all three, written by exiv2
+PNG 16 (OpenCV)     16           yes, 16   yes (exiv2)        all three, written by exiv2
+TIFF (tifffile)     8 or 16      yes       yes                all three, written by exiv2
+WebP (Pillow)       8            yes       yes                EXIF and XMP, written by exiv2
+HEIC (pillow-heif)  8            yes       yes                EXIF and XMP, by the encoder
+AVIF (Pillow)       8            yes       yes                EXIF and XMP, by the encoder
+BMP (Pillow)        8            dropped   no                 none
 ==================  ===========  ========  =================  ==================================
 
-Reading keeps EXIF byte for byte (except Orientation, patched to 1) from JPEG, PNG and WebP;
-from a TIFF it gathers the descriptive IFD0 tags and the Exif/GPS sub-IFDs (none from the few
-TIFFs Pillow cannot open, such as float RGB).  An ICC profile is kept only if it describes RGB:
-a grey profile is dropped when grey becomes RGB, and CMYK converted through its profile gets
-the sRGB profile.  Lossy outputs use ``jpeg_quality``; JPEG at 90 or more keeps full colour
-resolution (4:4:4).  XMP and IPTC are not carried.
+The IPTC fields are mirrored into XMP, so formats without IPTC keep them there.  An ICC profile
+is kept only if it describes RGB: a grey profile is dropped when grey becomes RGB, and CMYK
+converted through its profile gets the sRGB profile.  A camera RAW (``format == "RAW"``) is
+demosaiced by :mod:`.raw` and written as a 16-bit TIFF when the output format is "same".  Lossy
+outputs use ``jpeg_quality``; JPEG at 90 or more keeps full colour resolution (4:4:4).
 """
 
 from __future__ import annotations
@@ -34,7 +31,6 @@ from __future__ import annotations
 import functools
 import io as _bytes_io
 import os
-import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,19 +39,36 @@ from typing import BinaryIO
 
 import cv2
 import numpy as np
+import pillow_heif
 import tifffile
+from exiv2 import Exiv2Error
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from deblur_app.imaging.metadata import (
-    append_tiff_sub_ifds,
-    apply_orientation,
-    exif_from_image,
-    exif_without_thumbnail,
-    orientation_of,
-    png_with_metadata,
-    reset_orientation,
-    tiff_extratags,
+from deblur_app.atomic import atomic_write
+from deblur_app.imaging import raw as _raw
+from deblur_app.imaging.formats import (
+    FORMAT_ALIASES as _FORMAT_ALIASES,
+    SUPPORTED_EXTENSIONS,
+    format_for_suffix,
+    is_raw,
+    is_supported,
+    open_dialog_filter,
+    output_format_for,
 )
+from deblur_app.imaging.metadata import (
+    EMBEDDED_BY_EXIV2,
+    ORIENTATION_TAG,
+    Metadata,
+    apply_orientation,
+    embed,
+    orientation_of,
+    read_metadata,
+    read_sidecar,
+    sidecars_of,
+)
+from deblur_app.imaging.record import ProcessingRecord, write_record
+
+pillow_heif.register_heif_opener()  # HEIC/HEIF through Pillow's API (AVIF is Pillow's own)
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -63,33 +76,22 @@ __all__ = [
     "ImageReadError",
     "ImageWriteError",
     "Photo",
+    "ProcessingRecord",
     "format_for_suffix",
+    "is_raw",
     "is_supported",
+    "open_dialog_filter",
     "output_format_for",
     "read_photo",
+    "read_raw_preview",
     "write_photo",
 ]
 
 DEFAULT_MAX_PIXELS = 200_000_000
 
-SUPPORTED_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".tif", ".tiff", ".webp", ".bmp"}
-)
-_FORMAT_BY_EXTENSION = {
-    ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".png": "PNG", ".tif": "TIFF",
-    ".tiff": "TIFF", ".webp": "WEBP", ".bmp": "BMP",
-}
-_EXTENSION_BY_FORMAT = {
-    "JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp", "BMP": ".bmp",
-}
-# Names accepted for a format, including Pillow's: an MPO is a camera JPEG with extra frames.
-_FORMAT_ALIASES = {
-    "JPEG": "JPEG", "JPG": "JPEG", "JPE": "JPEG", "MPO": "JPEG", "PNG": "PNG", "TIFF": "TIFF",
-    "TIF": "TIFF", "WEBP": "WEBP", "BMP": "BMP",
-}
 _SIXTEEN_BIT_FORMATS = frozenset({"PNG", "TIFF"})
-_ALPHA_FORMATS = frozenset({"PNG", "TIFF", "WEBP"})
-_MAX_JPEG_EXIF = 65533  # one APP1 marker segment, "Exif\0\0" included
+_ALPHA_FORMATS = frozenset({"PNG", "TIFF", "WEBP", "HEIF", "AVIF"})
+_READ_FORMATS = "JPEG, PNG, TIFF, WebP, BMP, HEIC, AVIF or a camera RAW"
 
 
 class ImageReadError(ValueError):
@@ -119,20 +121,27 @@ class Photo:
 
     ``pixels`` is float32 H x W x 3 RGB in [0, 1], upright; ``alpha`` float32 H x W in [0, 1]
     or None.  ``bit_depth`` is 8 or 16 (per channel, of the file); ``format`` the Pillow name
-    (JPEG, PNG, TIFF, WEBP, BMP); ``exif`` APP1-style bytes (``Exif\\0\\0`` + TIFF structure)
-    with Orientation reset to 1, or None; ``icc_profile`` the RGB profile bytes or None
+    (JPEG, PNG, TIFF, WEBP, BMP, HEIF, AVIF) or RAW; ``metadata`` its EXIF, IPTC and XMP
+    (exiv2), already upright (Orientation 1); ``icc_profile`` the RGB profile bytes or None
     (meaning sRGB); ``mode`` the file's Pillow mode, with ``;16`` appended for 16-bit colour,
-    which Pillow has no mode for (``RGB;16``, ``RGBA;16``).
+    which Pillow has no mode for (``RGB;16``, ``RGBA;16``); ``notes`` what the user should
+    know about the reading (only the first frame of an animation, unreadable metadata...).
     """
 
     pixels: np.ndarray
     alpha: np.ndarray | None = None
     bit_depth: int = 8
     format: str = "PNG"
-    exif: bytes | None = None
+    metadata: Metadata = field(default_factory=Metadata)
     icc_profile: bytes | None = None
     source: Path = field(default_factory=Path)
     mode: str = "RGB"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exif(self) -> bytes | None:
+        """The EXIF as a JPEG APP1 payload (``Exif\\0\\0`` + TIFF structure), or None."""
+        return self.metadata.exif_bytes()
 
     @property
     def width(self) -> int:
@@ -147,32 +156,6 @@ class Photo:
         return self.width * self.height / 1e6
 
 
-def is_supported(path: str | os.PathLike) -> bool:
-    """Whether the file name has an extension Deblur Studio reads (case-insensitive)."""
-    return Path(path).suffix.lower() in SUPPORTED_EXTENSIONS
-
-
-def format_for_suffix(path: str | os.PathLike) -> str | None:
-    """The Pillow format a file name's extension stands for ('JPEG', 'PNG', ...), or None."""
-    return _FORMAT_BY_EXTENSION.get(Path(path).suffix.lower())
-
-
-def output_format_for(photo_format: str, requested: str) -> tuple[str, str]:
-    """``(Pillow format, extension)`` for an output choice 'same', 'png', 'jpg' or 'tif'.
-
-    'same' keeps the photo's format (MPO counts as JPEG; anything unwritable becomes PNG).
-    'jpeg', 'tiff', 'webp' and 'bmp' are accepted too.
-    """
-    choice = requested.strip().lower().lstrip(".")
-    if choice == "same":
-        fmt = _FORMAT_ALIASES.get((photo_format or "").upper(), "PNG")
-    else:
-        fmt = _FORMAT_ALIASES.get(choice.upper())
-        if fmt is None:
-            raise ValueError(f"unknown output format {requested!r}")
-    return fmt, _EXTENSION_BY_FORMAT[fmt]
-
-
 # ============================================================================================
 # Reading
 # ============================================================================================
@@ -182,9 +165,12 @@ def read_photo(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) ->
 
     Raises :class:`ImageReadError` (naming the file) when the file is missing, empty, not an
     image, of an unsupported format, truncated or damaged, or larger than ``max_pixels``.
+    Unreadable metadata does not stop the photo: it is left out and ``notes`` says so.
     """
     path = Path(path)
     _check_file(path)
+    if is_raw(path):
+        return _read_raw(path, max_pixels, preview=False)
     _allow_pillow_up_to(max_pixels)
     with _read_errors(path):
         try:
@@ -193,9 +179,50 @@ def read_photo(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) ->
             if not _is_tiff(path):
                 raise
             # TIFFs Pillow has no mode for (float RGB, 16-bit grey + alpha): tifffile alone
-            return _read_tiff_without_pillow(path, max_pixels)
+            return _with_metadata(_read_tiff_without_pillow(path, max_pixels))
     with image, _read_errors(path):
-        return _decode(path, image, max_pixels)
+        return _with_metadata(_decode(path, image, max_pixels))
+
+
+def read_raw_preview(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
+    """A quick look at a camera RAW: its embedded preview, else a half-size demosaic.
+
+    The pixels are for showing only (8-bit, possibly smaller than the RAW); read the photo
+    with :func:`read_photo` for processing.  Raises :class:`ImageReadError` like it.
+    """
+    path = Path(path)
+    _check_file(path)
+    return _read_raw(path, max_pixels, preview=True)
+
+
+def _read_raw(path: Path, max_pixels: int, preview: bool) -> Photo:
+    with _read_errors(path):
+        try:
+            decoded = _raw.read_raw(path, max_pixels, preview=preview)
+        except _raw.RawReadError as exc:
+            raise ImageReadError(path, str(exc)) from None
+    pixels, alpha = _split_channels(decoded.pixels, bgr=False)
+    photo = Photo(pixels=pixels, alpha=alpha, bit_depth=16 if decoded.pixels.itemsize > 1 else 8,
+                  format="RAW", icc_profile=_srgb_profile_bytes(), source=path,
+                  mode="RGB;16" if decoded.pixels.itemsize > 1 else "RGB",
+                  notes=list(decoded.notes))
+    photo = _with_metadata(photo)
+    for sidecar in sidecars_of(path):
+        xmp = read_sidecar(sidecar) if sidecar.is_file() else None
+        if xmp is not None:
+            photo.metadata.merge_xmp(xmp)
+            photo.notes.append(f"XMP sidecar {sidecar.name} carried over")
+            break
+    return photo
+
+
+def _with_metadata(photo: Photo) -> Photo:
+    """``photo`` with the EXIF, IPTC and XMP of its file (exiv2); a note if unreadable."""
+    try:
+        photo.metadata = read_metadata(photo.source)
+    except (OSError, ValueError) as exc:
+        photo.notes.append(f"{photo.source.name}: metadata left out: {exc}")
+    return photo
 
 
 def _check_file(path: Path) -> None:
@@ -228,7 +255,7 @@ def _read_errors(path: Path) -> Iterator[None]:
         raise
     except UnidentifiedImageError:
         raise ImageReadError(path, "not an image, or an image format Deblur Studio cannot "
-                                   "read (use JPEG, PNG, TIFF, WebP or BMP)") from None
+                                   f"read (use {_READ_FORMATS})") from None
     except Image.DecompressionBombError:
         raise ImageReadError(path, "too many pixels (possible decompression bomb)") from None
     except PermissionError:
@@ -255,14 +282,14 @@ def _decode(path: Path, image: Image.Image, max_pixels: int) -> Photo:
     fmt = _FORMAT_ALIASES.get(image.format or "")
     if fmt is None:
         raise ImageReadError(path, f"unsupported image format {image.format} "
-                                   "(use JPEG, PNG, TIFF, WebP or BMP)")
+                                   f"(use {_READ_FORMATS})")
     _check_size(path, *image.size, max_pixels)
     icc = image.info.get("icc_profile") or None
     mode = image.mode
+    notes = _frame_notes(image, fmt)
     if fmt == "PNG":
         image.load()  # validates the whole stream and finds an eXIf chunk after the pixels
     orientation = orientation_of(image)
-    exif = exif_from_image(image)
 
     decoded = None
     if fmt == "TIFF" and _tiff_bits(image) > 8:
@@ -284,19 +311,32 @@ def _decode(path: Path, image: Image.Image, max_pixels: int) -> Photo:
             mode += ";16"
     else:
         pixels, alpha, deep, icc = _from_pillow(image, icc)
-    return _photo(path, pixels, alpha, orientation, deep=deep, fmt=fmt, exif=exif, icc=icc,
-                  mode=mode)
+        if fmt == "TIFF" and ORIENTATION_TAG not in image.tag_v2:
+            # Pillow turns a TIFF upright while loading it, and then drops the tag
+            orientation = 1
+    photo = _photo(path, pixels, alpha, orientation, deep=deep, fmt=fmt, icc=icc, mode=mode)
+    photo.notes.extend(notes)
+    return photo
+
+
+def _frame_notes(image: Image.Image, fmt: str) -> list[str]:
+    frames = getattr(image, "n_frames", 1) or 1
+    if frames <= 1 or fmt == "JPEG":  # an MPO's extra frames are previews, not photos
+        return []
+    what = "pages" if fmt == "TIFF" else "frames"
+    return [f"{image.filename and Path(image.filename).name}: only the first of its "
+            f"{frames} {what} was processed"]
 
 
 def _photo(path: Path, pixels: np.ndarray, alpha: np.ndarray | None, orientation: int, *,
-           deep: bool, fmt: str, exif: bytes | None, icc: bytes | None, mode: str) -> Photo:
+           deep: bool, fmt: str, icc: bytes | None, mode: str) -> Photo:
     pixels = apply_orientation(pixels, orientation)
     if alpha is not None:
         alpha = apply_orientation(alpha, orientation)
     if icc is not None and icc[16:20] != b"RGB ":
         icc = None  # a grey or CMYK profile does not describe the RGB pixels we now hold
     return Photo(pixels=pixels, alpha=alpha, bit_depth=16 if deep else 8, format=fmt,
-                 exif=exif, icc_profile=icc, source=path, mode=mode)
+                 icc_profile=icc, source=path, mode=mode)
 
 
 def _is_tiff(path: Path) -> bool:
@@ -323,12 +363,12 @@ def _to_unit_float(array: np.ndarray) -> np.ndarray:
         out = np.nan_to_num(array.astype(np.float32), nan=0.0)
         return np.clip(out, 0.0, 1.0, out=out)
     if array.dtype.kind in "iu":
-        top = 65535 if array.dtype.itemsize >= 2 else 255
-        if array.dtype.itemsize > 2 or array.dtype.kind == "i":
+        top = np.iinfo(array.dtype).max  # uint32 spans 0..2**32-1, not 0..65535
+        if array.dtype.kind == "i":
             array = np.clip(array, 0, top)
-        out = array.astype(np.float32)
-        out *= np.float32(1.0 / top)
-        return out
+        out = array.astype(np.float64 if array.dtype.itemsize > 2 else np.float32)
+        out *= 1.0 / top
+        return out.astype(np.float32, copy=False)
     if array.dtype == bool:
         return array.astype(np.float32)
     raise ValueError(f"unsupported sample type {array.dtype}")
@@ -404,6 +444,7 @@ def _deep_tiff_pixels(path: Path) -> tuple[np.ndarray, np.ndarray | None, bool]:
 def _read_tiff_without_pillow(path: Path, max_pixels: int) -> Photo:
     with tifffile.TiffFile(path) as tif:
         page = tif.pages[0]
+        pages = len(tif.pages)
         _check_size(path, int(page.imagewidth), int(page.imagelength), max_pixels)
         tags = page.tags
         orientation = int(tags[274].value) if 274 in tags else 1
@@ -412,8 +453,11 @@ def _read_tiff_without_pillow(path: Path, max_pixels: int) -> Photo:
         kind = "F" if page.dtype is not None and page.dtype.kind == "f" else ""
         mode = ("RGB" if int(page.photometric) == 2 else "L") + ("A" if alpha is not None else "")
         mode += f";{page.bitspersample}{kind}"
-    return _photo(path, pixels, alpha, orientation if 1 <= orientation <= 8 else 1,
-                  deep=deep, fmt="TIFF", exif=None, icc=bytes(icc) if icc else None, mode=mode)
+    photo = _photo(path, pixels, alpha, orientation if 1 <= orientation <= 8 else 1,
+                   deep=deep, fmt="TIFF", icc=bytes(icc) if icc else None, mode=mode)
+    if pages > 1:
+        photo.notes.append(f"{path.name}: only the first of its {pages} pages was processed")
+    return photo
 
 
 def _from_pillow(image: Image.Image, icc: bytes | None):
@@ -475,29 +519,38 @@ def write_photo(
     pixels: np.ndarray,
     like: Photo | None = None,
     *,
-    format: str | None = None,
+    fmt: str | None = None,
     bit_depth: int | None = None,
     jpeg_quality: int = 95,
     alpha: np.ndarray | None = None,
     exif: bytes | None = None,
     icc_profile: bytes | None = None,
+    metadata: Metadata | None = None,
+    record: ProcessingRecord | None = None,
+    notes: list[str] | None = None,
 ) -> Path:
     """Write float RGB ``pixels`` (H x W x 3, clipped to [0, 1]) to ``path``; return the path.
 
-    The format is ``format`` if given, else the one the path's extension names, else
+    The format is ``fmt`` if given, else the one the path's extension names, else
     ``like.format``.  ``bit_depth``, ``exif``, ``icc_profile`` and ``alpha`` default to those
-    of ``like``; pass ``b""`` for ``exif`` or ``icc_profile`` to write none.  An alpha whose
+    of ``like``, and so does ``metadata`` (EXIF, IPTC, XMP); ``exif`` (an EXIF block) replaces
+    the metadata's EXIF; pass ``b""`` for ``exif`` or ``icc_profile`` to write none.  The
+    output states Orientation 1 and its own pixel size, and has no embedded thumbnail;
+    ``record`` adds the processing record to its XMP (see :mod:`.record`).  Metadata exiv2
+    cannot write is left out rather than failing the photo (first the EXIF, then all of it),
+    and a sentence saying so is appended to ``notes`` when given.  An alpha whose
     size differs from the pixels' is resized to match (area filter when shrinking).  16 bits
     are written for PNG and TIFF only; other formats get 8.  See the module docstring for
-    what each format keeps.  The file is written to ``.<name>.<random>.part`` in the same
-    folder, synced and renamed into place; on any error the partial file is removed and an
-    existing file at ``path`` is left untouched.  Writing over ``like.source`` is refused.
+    what each format keeps.  The file is written to a temporary file in the same folder
+    (:mod:`deblur_app.atomic`), synced and renamed into place; on any error the partial file
+    is removed and an existing file at ``path`` is left untouched.  Writing over
+    ``like.source`` is refused.
 
     Raises :class:`ImageWriteError` for failures of the file system or the encoder and
     ``ValueError`` for invalid arguments.
     """
     target = Path(path)
-    fmt = _resolve_format(format, target, like)
+    fmt = _resolve_format(fmt, target, like)
     pixels = _as_rgb(pixels)
     height, width = pixels.shape[:2]
     depth = bit_depth if bit_depth is not None else (like.bit_depth if like else 8)
@@ -511,38 +564,86 @@ def write_photo(
         alpha = None
     if alpha is not None:
         alpha = _fit_alpha(alpha, height, width)
-    exif_bytes = reset_orientation(exif if exif is not None else (like.exif if like else None))
     icc = icc_profile if icc_profile is not None else (like.icc_profile if like else None)
     icc = icc or None
     quality = int(min(max(jpeg_quality, 1), 100))
     if like is not None and _same_file(target, like.source):
         raise ImageWriteError(target, "refusing to overwrite the original photo")
+    meta = _output_metadata(like, metadata, exif, width, height)
+    if record is not None:
+        source_format = like.format if like is not None else fmt
+        write_record(meta, record, converted=output_format_for(source_format, "same")[0] != fmt
+                     or source_format == "RAW")
 
-    if depth == 16 and fmt == "PNG":
-        def encode(fh: BinaryIO) -> None:
-            _encode_png16(fh, pixels, alpha, exif_bytes, icc)
-    elif fmt == "TIFF":
-        def encode(fh: BinaryIO) -> None:
-            _encode_tiff(fh, pixels, alpha, exif_bytes, icc, depth)
-    else:
-        def encode(fh: BinaryIO) -> None:
-            _encode_with_pillow(fh, fmt, pixels, alpha, exif_bytes, icc, quality)
+    def encode(fh: BinaryIO) -> None:
+        if fmt == "BMP":
+            _encode_with_pillow(fh, fmt, pixels, alpha, quality=quality)
+        elif fmt in ("HEIF", "AVIF"):  # their encoders embed the metadata themselves
+            _encode_with_pillow(fh, fmt, pixels, alpha, quality=quality, icc=icc,
+                                exif=meta.exif_bytes(), xmp=meta.xmp_packet())
+        else:
+            buffer = _bytes_io.BytesIO()
+            if depth == 16 and fmt == "PNG":
+                _encode_png16(buffer, pixels, alpha)
+            elif fmt == "TIFF":
+                _encode_tiff(buffer, pixels, alpha, icc, depth)
+            else:
+                _encode_with_pillow(buffer, fmt, pixels, alpha, quality=quality, icc=icc)
+            encoded = buffer.getbuffer()
+            if fmt in EMBEDDED_BY_EXIV2 and (meta or icc) and not _is_bigtiff(encoded):
+                _embed_or_less(encoded, meta, icc, target, notes, fh)
+            else:
+                fh.write(encoded)
+
     _write_atomically(target, encode, fmt)
     return target
 
 
-def _resolve_format(format: str | None, target: Path, like: Photo | None) -> str:
-    if format:
-        fmt = _FORMAT_ALIASES.get(format.strip().upper().lstrip("."))
+def _embed_or_less(encoded, meta: Metadata, icc: bytes | None, target: Path,
+                   notes: list[str] | None, out: BinaryIO) -> None:
+    """``embed``, and when exiv2 refuses: again without the EXIF, then with the ICC alone."""
+    tries = (meta, Metadata(iptc=meta.iptc, xmp=meta.xmp), None)
+    for i, attempt in enumerate(tries):
+        try:
+            embed(encoded, attempt, icc, out)
+            return
+        except Exiv2Error as exc:
+            if i == len(tries) - 1:
+                raise
+            if notes is not None:
+                what = "the EXIF" if i == 0 else "the IPTC and XMP"
+                notes.append(f"{target.name}: {what} could not be written and was left out "
+                             f"({exc.message})")
+
+
+def _output_metadata(like: Photo | None, metadata: Metadata | None, exif: bytes | None,
+                     width: int, height: int) -> Metadata:
+    base = metadata if metadata is not None else (like.metadata if like is not None else None)
+    base = base.copy() if base is not None else Metadata()
+    if exif is not None:
+        try:
+            base.set_exif_bytes(exif)
+        except ValueError:
+            base.set_exif_bytes(None)  # unreadable EXIF is dropped rather than carried broken
+    return base.for_output(width, height)
+
+
+def _is_bigtiff(data) -> bool:
+    return bytes(data[:4]) in (b"II+\x00", b"MM\x00+")  # beyond exiv2: written without metadata
+
+
+def _resolve_format(requested: str | None, target: Path, like: Photo | None) -> str:
+    if requested:
+        fmt = _FORMAT_ALIASES.get(requested.strip().upper().lstrip("."))
         if fmt is None:
-            raise ValueError(f"unsupported output format {format!r}")
+            raise ValueError(f"unsupported output format {requested!r}")
         return fmt
-    fmt = format_for_suffix(target)
+    fmt = _FORMAT_ALIASES.get(format_for_suffix(target) or "")
     if fmt is None and like is not None:
-        fmt = _FORMAT_ALIASES.get(like.format.upper())
+        fmt = output_format_for(like.format, "same")[0]
     if fmt is None:
         raise ValueError(f"cannot tell the output format of {target}: give a known extension "
-                         "or format=")
+                         "or fmt=")
     return fmt
 
 
@@ -585,49 +686,45 @@ def _with_alpha(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
 
 
 def _encode_with_pillow(fh: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None,
-                        exif: bytes | None, icc: bytes | None, quality: int) -> None:
+                        *, quality: int, icc: bytes | None = None, exif: bytes | None = None,
+                        xmp: bytes | None = None) -> None:
     rgb = _quantize(pixels, 8)
     data = _with_alpha(rgb, None if alpha is None else _quantize(alpha, 8))
     image = Image.fromarray(data, "RGBA" if alpha is not None else "RGB")
     params: dict = {}
-    if fmt != "BMP":
-        if icc:
-            params["icc_profile"] = icc
-        if exif and fmt == "JPEG" and len(exif) > _MAX_JPEG_EXIF:
-            exif = exif_without_thumbnail(exif)
-            if exif and len(exif) > _MAX_JPEG_EXIF:
-                exif = None
-        if exif:
-            params["exif"] = exif
+    if icc:
+        params["icc_profile"] = icc
+    if exif:
+        params["exif"] = exif
+    if xmp:
+        params["xmp"] = xmp
     if fmt == "JPEG":
         params.update(quality=quality, subsampling=0 if quality >= 90 else 2)
     elif fmt == "WEBP":
         params.update(quality=quality, method=4, exact=True)  # keep RGB under clear alpha
+    elif fmt in ("HEIF", "AVIF"):
+        params.update(quality=quality)
     image.save(fh, format=fmt, **params)
 
 
-def _encode_png16(fh: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
-                  exif: bytes | None, icc: bytes | None) -> None:
+def _encode_png16(fh: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None) -> None:
     bgr = _quantize(pixels, 16)[:, :, ::-1]
     data = _with_alpha(bgr, None if alpha is None else _quantize(alpha, 16))
     ok, encoded = cv2.imencode(".png", np.ascontiguousarray(data),
                                [cv2.IMWRITE_PNG_COMPRESSION, 4])
     if not ok:
         raise ValueError("OpenCV could not encode the PNG")
-    fh.write(png_with_metadata(encoded.tobytes(), icc_profile=icc, exif=exif))
+    fh.write(encoded.tobytes())
 
 
 def _encode_tiff(fh: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
-                 exif: bytes | None, icc: bytes | None, depth: int) -> None:
-    # tifffile for both depths: Pillow's compressed (libtiff) TIFF writer rejects EXIF sub-IFDs
+                 icc: bytes | None, depth: int) -> None:
     rgb = _quantize(pixels, depth)
     data = _with_alpha(rgb, None if alpha is None else _quantize(alpha, depth))
-    extratags, sub_ifds = tiff_extratags(exif)
     tifffile.imwrite(
         fh, data, photometric="rgb", extrasamples=(2,) if alpha is not None else None,
         compression="zlib", predictor=True, iccprofile=icc, metadata=None, software=False,
-        extratags=extratags, bigtiff=data.nbytes > 3_500_000_000)
-    append_tiff_sub_ifds(fh, sub_ifds)
+        bigtiff=data.nbytes > 3_500_000_000)
 
 
 def _same_file(a: Path, b: Path | None) -> bool:
@@ -640,46 +737,13 @@ def _same_file(a: Path, b: Path | None) -> bool:
 
 
 def _write_atomically(target: Path, encode: Callable[[BinaryIO], None], fmt: str) -> None:
-    folder = target.parent
-    while True:
-        temp = folder / f".{target.name}.{secrets.token_hex(4)}.part"
-        try:
-            fh = open(temp, "x+b")  # exclusive creation; permissions follow the umask
-            break
-        except FileExistsError:
-            continue
-        except FileNotFoundError:
-            raise ImageWriteError(target, "the folder does not exist") from None
-        except OSError as exc:
-            raise ImageWriteError(target, exc.strerror or str(exc)) from None
+    """:func:`deblur_app.atomic.atomic_write`, its errors as :class:`ImageWriteError`."""
     try:
-        with fh:
-            encode(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, target)
-    except BaseException as exc:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise ImageWriteError(target, exc.strerror or str(exc)) from exc
-        if isinstance(exc, Exception):
-            raise ImageWriteError(target, f"could not encode {fmt}: {exc}") from exc
-        raise
-    _sync_folder(folder)
+        atomic_write(target, encode)
+    except FileNotFoundError:
+        raise ImageWriteError(target, "the folder does not exist") from None
+    except OSError as exc:
+        raise ImageWriteError(target, exc.strerror or str(exc)) from exc
+    except Exception as exc:  # noqa: BLE001 - an encoder's failure, named
+        raise ImageWriteError(target, f"could not encode {fmt}: {exc}") from exc
 
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename durable (POSIX); harmless no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

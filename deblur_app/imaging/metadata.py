@@ -1,51 +1,96 @@
-"""Photo metadata: EXIF orientation, EXIF/ICC bytes, and embedding them where Pillow cannot.
+"""Photo metadata through exiv2: every EXIF, IPTC and XMP entry read from the source photo and
+written into the output, plus EXIF orientation handling of pixel arrays.
 
-EXIF is handled as the bytes of a JPEG APP1 payload: ``b"Exif\\0\\0"`` followed by a TIFF
-structure (header, IFD0, the Exif and GPS sub-IFDs).  Everything here works on bytes and
-numpy arrays; nothing decodes or encodes pixels.
+:func:`read_metadata` reads a file (any format exiv2 knows, camera RAWs and HEIC/AVIF
+included) into a :class:`Metadata` that is already *upright*: Orientation 1 in EXIF and XMP,
+no embedded thumbnail, and none of the tags that describe the source file's pixel layout
+(strips, bits per sample, DNG colour matrices...), since the pixels are decoded and written
+anew.  :func:`embed` writes a :class:`Metadata` (and an ICC profile) into an encoded JPEG,
+TIFF, PNG or WebP; :meth:`Metadata.exif_bytes` and :meth:`Metadata.xmp_packet` give the blocks
+that encoders of other formats (HEIC, AVIF) take themselves.
+
+IPTC-IIM has no place in PNG, WebP, HEIC and AVIF (and exiv2 cannot read its own IPTC in PNG
+back), so the main IPTC fields (caption, keywords, copyright, creator, title, headline,
+location, credit, source) are always mirrored into their XMP equivalents where the XMP lacks
+them, as the Metadata Working Group recommends; every format then carries them in XMP.
 """
 
 from __future__ import annotations
 
+import mmap
+import os
+import re
 import struct
-import zlib
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
 from typing import BinaryIO
 
+import exiv2
 import numpy as np
-from PIL import Image, TiffImagePlugin
+from PIL import Image
 
-EXIF_HEADER = b"Exif\x00\x00"
+__all__ = [
+    "Metadata",
+    "apply_orientation",
+    "describe",
+    "embed",
+    "orientation_of",
+    "read_metadata",
+    "read_sidecar",
+]
+
+exiv2.LogMsg.setLevel(exiv2.LogMsg.Level.error)  # warnings about odd tags are not the user's
+
 ORIENTATION_TAG = 0x0112
-EXIF_IFD_TAG = 0x8769  # 34665
-GPS_IFD_TAG = 0x8825  # 34853
+# Formats exiv2 writes into after our encoders made the pixels (Pillow format names).
+EMBEDDED_BY_EXIV2 = frozenset({"JPEG", "PNG", "TIFF", "WEBP"})
 
-# IFD0 tags worth carrying from a TIFF's own directory into a photo's EXIF: descriptive tags
-# only, never the tags that describe the TIFF's pixel layout (strips, samples, compression...).
-DESCRIPTIVE_IFD0_TAGS = frozenset({
-    0x010E,  # ImageDescription
-    0x010F,  # Make
-    0x0110,  # Model
-    ORIENTATION_TAG,
-    0x011A, 0x011B, 0x0128,  # XResolution, YResolution, ResolutionUnit
-    0x0131,  # Software
-    0x0132,  # DateTime
-    0x013B,  # Artist
-    0x013C,  # HostComputer
-    0x8298,  # Copyright
-    EXIF_IFD_TAG,
-    GPS_IFD_TAG,
-    0x9C9B, 0x9C9C, 0x9C9D, 0x9C9E, 0x9C9F,  # XPTitle, XPComment, XPAuthor, XPKeywords, XPSubject
+# IFD0 tags that describe a file's pixel layout or hold another metadata family; never carried.
+_STRUCTURE_TAGS = frozenset({
+    0x00FE, 0x00FF, 0x0100, 0x0101, 0x0102, 0x0103, 0x0106, 0x010A, 0x0111, 0x0115, 0x0116,
+    0x0117, 0x011C, 0x012D, 0x013D, 0x013E, 0x013F, 0x0142, 0x0143, 0x0144, 0x0145, 0x014A,
+    0x0152, 0x0153, 0x015B, 0x0201, 0x0202, 0x0211, 0x0212, 0x0213, 0x0214,
+    0x02BC,  # XMLPacket: XMP, carried as XMP
+    0x83BB,  # IPTC-NAA: carried as IPTC
+    0x8649,  # Photoshop image resources
+    0x8773,  # InterColorProfile: carried as the ICC profile
+    0x828D, 0x828E,  # CFARepeatPatternDim, CFAPattern (of a RAW)
 })
+_DNG_TAGS = range(0xC612, 0xCD40)  # DNGVersion ... : colour matrices, black levels, previews
+# EXIF groups of other images in the file (thumbnail, RAW previews and sub-images).
+_OTHER_IMAGE_GROUP = re.compile(r"^(Thumbnail|SubImage\d+|SubThumb\d+|Image[2-9])$")
+# XMP properties of the source file's layout, dropped like their EXIF twins.
+_XMP_STRUCTURE = ("Xmp.tiff.BitsPerSample", "Xmp.tiff.Compression",
+                  "Xmp.tiff.PhotometricInterpretation", "Xmp.tiff.SamplesPerPixel",
+                  "Xmp.tiff.PlanarConfiguration", "Xmp.tiff.YCbCrSubSampling",
+                  "Xmp.tiff.YCbCrPositioning")
 
-# IFD0 tags written as plain TIFF tags in a 16-bit TIFF (tifffile): ASCII text only.
-_ASCII_IFD0_TAGS = (0x010E, 0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x013C, 0x8298)
-# Placeholder tag codes for the sub-IFD pointers, which tifffile refuses to write. Each sorts
-# exactly where the real code does among the tags we write, so renaming keeps IFD0 ordered.
-_POINTER_PLACEHOLDERS = {EXIF_IFD_TAG: 34666, GPS_IFD_TAG: 34854}
+# IPTC-IIM field -> (XMP property, kind) for the mirror described in the module docstring.
+_IPTC_TO_XMP = {
+    "Iptc.Application2.Caption": ("Xmp.dc.description", "langalt"),
+    "Iptc.Application2.Keywords": ("Xmp.dc.subject", "bag"),
+    "Iptc.Application2.Copyright": ("Xmp.dc.rights", "langalt"),
+    "Iptc.Application2.Byline": ("Xmp.dc.creator", "seq"),
+    "Iptc.Application2.ObjectName": ("Xmp.dc.title", "langalt"),
+    "Iptc.Application2.Headline": ("Xmp.photoshop.Headline", "text"),
+    "Iptc.Application2.City": ("Xmp.photoshop.City", "text"),
+    "Iptc.Application2.ProvinceState": ("Xmp.photoshop.State", "text"),
+    "Iptc.Application2.CountryName": ("Xmp.photoshop.Country", "text"),
+    "Iptc.Application2.Credit": ("Xmp.photoshop.Credit", "text"),
+    "Iptc.Application2.Source": ("Xmp.photoshop.Source", "text"),
+}
+_ARRAY_TYPES = {"bag": exiv2.TypeId.xmpBag, "seq": exiv2.TypeId.xmpSeq}
+
+# A TIFF holding nothing but one IFD0 entry: exiv2 writes EXIF into it, and what comes out is
+# exactly the TIFF structure of an EXIF block (exiv2's Python API has no EXIF encoder).
+_EXIF_CARRIER = (b"II*\x00" + struct.pack("<IH", 8, 1)
+                 + struct.pack("<HHII", ORIENTATION_TAG, 3, 1, 1) + struct.pack("<I", 0))
+EXIF_HEADER = b"Exif\x00\x00"
 
 
 # --------------------------------------------------------------------------------------------
-# Orientation
+# Orientation of pixel arrays
 # --------------------------------------------------------------------------------------------
 
 def apply_orientation(array: np.ndarray, orientation: int) -> np.ndarray:
@@ -82,211 +127,291 @@ def orientation_of(image: Image.Image) -> int:
 
 
 # --------------------------------------------------------------------------------------------
-# EXIF bytes
+# The metadata of one photo
 # --------------------------------------------------------------------------------------------
 
-def normalize_exif(exif: bytes | None) -> bytes | None:
-    """EXIF bytes with the ``Exif\\0\\0`` header (added when missing); None for nothing usable."""
-    if not exif:
-        return None
-    body = exif[len(EXIF_HEADER):] if exif.startswith(EXIF_HEADER) else exif
-    if body[:4] not in (b"II*\x00", b"MM\x00*"):
-        return None
-    return EXIF_HEADER + body
-
-
-def reset_orientation(exif: bytes | None) -> bytes | None:
-    """EXIF bytes with the Orientation tag set to 1 (top-left); all else byte-for-byte kept.
-
-    The tag is patched in place, so maker notes and other offset-sensitive blocks survive.
-    """
-    exif = normalize_exif(exif)
-    if exif is None:
-        return None
-    body = bytearray(exif[len(EXIF_HEADER):])
-    endian = "<" if body[:2] == b"II" else ">"
+def _io_bytes(image) -> bytes:
+    """The whole content of an exiv2 image's (memory) I/O after ``writeMetadata``."""
+    io = image.io()
+    io.open()
     try:
-        (ifd0,) = struct.unpack_from(endian + "I", body, 4)
-        (count,) = struct.unpack_from(endian + "H", body, ifd0)
-        for i in range(count):
-            entry = ifd0 + 2 + 12 * i
-            tag, typ, n = struct.unpack_from(endian + "HHI", body, entry)
-            if tag != ORIENTATION_TAG:
-                continue
-            if n == 1 and typ == 3:  # SHORT, stored in the entry itself
-                struct.pack_into(endian + "H", body, entry + 8, 1)
-            elif n == 1 and typ == 4:  # LONG, written by a few tools
-                struct.pack_into(endian + "I", body, entry + 8, 1)
-            else:
-                return _reset_orientation_by_rewrite(exif)
-            break
-    except struct.error:
-        return _reset_orientation_by_rewrite(exif)
-    return EXIF_HEADER + bytes(body)
+        with io.mmap() as view:
+            return bytes(view)
+    finally:
+        io.close()
 
 
-def _reset_orientation_by_rewrite(exif: bytes) -> bytes | None:
-    parsed = Image.Exif()
-    try:
-        parsed.load(exif)
-        for tag in (EXIF_IFD_TAG, GPS_IFD_TAG):
-            if tag in parsed:
-                parsed.get_ifd(tag)
-        parsed[ORIENTATION_TAG] = 1
-        return normalize_exif(parsed.tobytes())
-    except Exception:  # unreadable EXIF is dropped rather than carried broken
-        return None
+def _copy(container, keep=lambda datum: True):
+    out = type(container)()
+    for datum in container:
+        if keep(datum):
+            out.add(datum)
+    return out
 
 
-def exif_from_image(image: Image.Image) -> bytes | None:
-    """The EXIF of an open Pillow image as APP1-style bytes, orientation reset to 1.
+def _find(container, key: str):
+    """The datum under ``key`` or None (exiv2's ``findKey`` returns an end iterator)."""
+    key_type = {exiv2.ExifData: exiv2.ExifKey, exiv2.IptcData: exiv2.IptcKey,
+                exiv2.XmpData: exiv2.XmpKey}[type(container)]
+    found = container.findKey(key_type(key))
+    return None if found == container.end() else found
 
-    JPEG, PNG and WebP keep their EXIF block verbatim (bar the orientation). A TIFF has no
-    separate block: its descriptive IFD0 tags and its Exif/GPS sub-IFDs are gathered into one.
-    """
-    raw = normalize_exif(image.info.get("exif"))
-    if raw is not None:
-        return reset_orientation(raw)
-    if image.format != "TIFF":
-        return None
-    try:
-        source = image.getexif()
-        exif = Image.Exif()
-        for tag in (EXIF_IFD_TAG, GPS_IFD_TAG):
-            if tag in source:
-                sub = source.get_ifd(tag)
-                if sub:
-                    exif.get_ifd(tag).update(sub)
-        for tag, value in source.items():
-            if tag in DESCRIPTIVE_IFD0_TAGS and tag not in (EXIF_IFD_TAG, GPS_IFD_TAG):
-                exif[tag] = value
-        if not len(exif) and not any(exif.get_ifd(t) for t in (EXIF_IFD_TAG, GPS_IFD_TAG)):
+
+def _erase(container, key: str) -> None:
+    while (found := _find(container, key)) is not None:
+        container.erase(found)
+
+
+class Metadata:
+    """EXIF, IPTC and XMP of a photo, held by exiv2 (``exif``, ``iptc``, ``xmp``)."""
+
+    def __init__(self, exif=None, iptc=None, xmp=None):
+        self.exif = exif if exif is not None else exiv2.ExifData()
+        self.iptc = iptc if iptc is not None else exiv2.IptcData()
+        self.xmp = xmp if xmp is not None else exiv2.XmpData()
+
+    def __bool__(self) -> bool:
+        return not (self.exif.empty() and self.iptc.empty() and self.xmp.empty())
+
+    def copy(self) -> "Metadata":
+        return Metadata(_copy(self.exif), _copy(self.iptc), _copy(self.xmp))
+
+    # -- reading values ------------------------------------------------------------------------
+    def get(self, key: str) -> str | None:
+        """The value of one ``Exif.*``, ``Iptc.*`` or ``Xmp.*`` key as text, or None.
+
+        Repeated IPTC datasets (keywords) and XMP arrays come as ``"a, b"``.
+        """
+        family = key.split(".", 1)[0]
+        container = {"Exif": self.exif, "Iptc": self.iptc, "Xmp": self.xmp}.get(family)
+        if container is None:
             return None
-        exif[ORIENTATION_TAG] = 1
-        return normalize_exif(exif.tobytes())
-    except Exception:  # unreadable EXIF is dropped rather than carried broken
+        if family == "Iptc":
+            values = self.values(key)
+            return ", ".join(values) if values else None
+        found = _find(container, key)
+        return None if found is None else found.toString()
+
+    def values(self, key: str) -> list[str]:
+        """All values of a key: repeated IPTC datasets, or the items of an XMP array."""
+        if key.startswith("Iptc."):
+            return [d.toString() for d in self.iptc if d.key() == key]
+        container = self.xmp if key.startswith("Xmp.") else self.exif
+        found = _find(container, key)
+        if found is None:
+            return []
+        value = found.value()
+        if key.startswith("Xmp.") and found.typeName() in ("XmpBag", "XmpSeq", "XmpAlt"):
+            return [value.toString(i) for i in range(value.count())]
+        return [found.toString()]
+
+    # -- blocks for encoders that embed metadata themselves ------------------------------------
+    def exif_bytes(self) -> bytes | None:
+        """The EXIF as a JPEG APP1 payload (``Exif\\0\\0`` + TIFF structure), or None."""
+        if self.exif.empty():
+            return None
+        carrier = exiv2.ImageFactory.open(_EXIF_CARRIER)
+        carrier.setExifData(self.exif)
+        carrier.writeMetadata()
+        return EXIF_HEADER + _io_bytes(carrier)
+
+    def xmp_packet(self) -> bytes | None:
+        """The XMP as a serialised packet (UTF-8), or None."""
+        if self.xmp.empty():
+            return None
+        rc, packet = exiv2.XmpParser.encode(self.xmp,
+                                            exiv2.XmpParser.XmpFormatFlags.useCompactFormat)
+        return packet.encode("utf-8") if rc == 0 else None
+
+    # -- changing ------------------------------------------------------------------------------
+    def set_exif_bytes(self, data: bytes | None) -> None:
+        """Replace the EXIF with the EXIF block ``data`` (with or without its header);
+        None or ``b""`` removes it.  Raises ``ValueError`` for bytes that are not EXIF."""
+        self.exif = exiv2.ExifData()
+        if not data:
+            return
+        body = data[len(EXIF_HEADER):] if data.startswith(EXIF_HEADER) else data
+        if body[:4] not in (b"II*\x00", b"MM\x00*"):
+            raise ValueError("not an EXIF block")
+        try:
+            image = exiv2.ImageFactory.open(body)
+            image.readMetadata()
+        except exiv2.Exiv2Error as exc:
+            raise ValueError(f"unreadable EXIF ({exc})") from None
+        self.exif = _copy(image.exifData(), _descriptive)
+        self._upright()
+
+    def merge_xmp(self, other) -> None:
+        """Take every XMP property of ``other`` (an XmpData), replacing ours of the same name."""
+        tops = {_top_property(d.key()) for d in other}
+        self.xmp = _copy(self.xmp, lambda d: _top_property(d.key()) not in tops)
+        for datum in other:
+            self.xmp.add(datum)
+
+    def mirror_iptc_to_xmp(self) -> None:
+        """Fill the XMP equivalents of the main IPTC fields that the XMP does not have."""
+        for iptc_key, (xmp_key, kind) in _IPTC_TO_XMP.items():
+            values = self.values(iptc_key)
+            if not values or _find(self.xmp, xmp_key) is not None:
+                continue
+            if kind == "text":
+                self.xmp[xmp_key] = values[0]
+            elif kind == "langalt":
+                self.xmp[xmp_key] = f'lang="x-default" {values[0]}'
+            else:
+                array = exiv2.XmpArrayValue(_ARRAY_TYPES[kind])
+                for v in values:
+                    array.read(v)
+                self.xmp.add(exiv2.XmpKey(xmp_key), array)
+
+    def for_output(self, width: int, height: int) -> "Metadata":
+        """A copy for an output of ``width`` x ``height`` pixels: pixel dimensions updated, a new
+        XMP instance ID, IPTC mirrored into XMP."""
+        out = self.copy()
+        out._upright()
+        if not out.exif.empty():
+            out.exif["Exif.Image.Orientation"] = exiv2.UShortValue(1)
+            out.exif["Exif.Photo.PixelXDimension"] = exiv2.ULongValue(width)
+            out.exif["Exif.Photo.PixelYDimension"] = exiv2.ULongValue(height)
+        for key, value in (("Xmp.exif.PixelXDimension", width),
+                           ("Xmp.exif.PixelYDimension", height),
+                           ("Xmp.tiff.ImageWidth", width), ("Xmp.tiff.ImageLength", height)):
+            if _find(out.xmp, key) is not None:
+                out.xmp[key] = str(value)
+        out.mirror_iptc_to_xmp()
+        if not out.xmp.empty() or not out.exif.empty() or not out.iptc.empty():
+            out.xmp["Xmp.xmpMM.InstanceID"] = f"xmp.iid:{uuid.uuid4()}"
+        return out
+
+    def _upright(self) -> None:
+        """Orientation 1 wherever the photo states one: the pixels we hold are upright."""
+        if _find(self.exif, "Exif.Image.Orientation") is not None:
+            self.exif["Exif.Image.Orientation"] = exiv2.UShortValue(1)
+        if _find(self.xmp, "Xmp.tiff.Orientation") is not None:
+            self.xmp["Xmp.tiff.Orientation"] = "1"
+
+
+def _top_property(key: str) -> str:
+    return re.split(r"[\[/]", key, maxsplit=1)[0]
+
+
+def _descriptive(datum) -> bool:
+    """Whether an EXIF entry describes the photo (kept) rather than the file's layout."""
+    group = datum.groupName()
+    if _OTHER_IMAGE_GROUP.match(group):
+        return False
+    if group == "Image":
+        tag = datum.tag()
+        return tag not in _STRUCTURE_TAGS and tag not in _DNG_TAGS
+    return True
+
+
+def _from_image(image) -> Metadata:
+    meta = Metadata(_copy(image.exifData(), _descriptive), _copy(image.iptcData()),
+                    _copy(image.xmpData(), lambda d: d.key() not in _XMP_STRUCTURE))
+    meta._upright()
+    return meta
+
+
+def read_metadata(path: str | os.PathLike) -> Metadata:
+    """The upright metadata of a photo file (empty where there is none).
+
+    Raises ``ValueError`` naming the reason when exiv2 cannot parse the file's metadata (the
+    caller decides whether the photo is still usable without it).
+    """
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        try:
+            image = exiv2.ImageFactory.open(view)
+            image.readMetadata()
+            return _from_image(image)
+        except exiv2.Exiv2Error as exc:
+            raise ValueError(f"its metadata cannot be read ({exc})") from None
+        finally:
+            image = None  # release the buffer before the map closes
+
+
+def read_sidecar(path: str | os.PathLike) -> exiv2.XmpData | None:
+    """The XMP of a sidecar file (``photo.xmp``), or None when it is not readable XMP."""
+    try:
+        data = Path(path).read_bytes()
+        image = exiv2.ImageFactory.open(data)
+        image.readMetadata()
+        return _copy(image.xmpData(), lambda d: d.key() not in _XMP_STRUCTURE)
+    except (OSError, exiv2.Exiv2Error):
         return None
 
 
-def exif_without_thumbnail(exif: bytes) -> bytes | None:
-    """Re-serialise EXIF through Pillow, which drops the IFD1 thumbnail (to fit a JPEG APP1)."""
-    return _reset_orientation_by_rewrite(exif)
+def sidecars_of(path: Path) -> Iterable[Path]:
+    """Where a sidecar of ``path`` may be: ``name.xmp`` (Lightroom) and ``name.ext.xmp``
+    (darktable), either case."""
+    for name in (path.stem, path.name):
+        for ext in (".xmp", ".XMP"):
+            yield path.with_name(name + ext)
 
 
-# --------------------------------------------------------------------------------------------
-# PNG chunks (for 16-bit PNGs encoded by OpenCV)
-# --------------------------------------------------------------------------------------------
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-
-def png_with_metadata(png: bytes, *, icc_profile: bytes | None, exif: bytes | None) -> bytes:
-    """Insert iCCP and eXIf chunks right after IHDR of an encoded PNG.
-
-    Existing iCCP/sRGB/gAMA (when an ICC profile is given) and eXIf chunks are replaced.
-    """
-    if not png.startswith(_PNG_SIGNATURE):
-        raise ValueError("not a PNG stream")
-    extra = b""
-    drop: set[bytes] = set()
-    if icc_profile:
-        extra += _png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc_profile))
-        drop |= {b"iCCP", b"sRGB", b"gAMA"}
-    exif = normalize_exif(exif)
-    if exif:
-        extra += _png_chunk(b"eXIf", exif[len(EXIF_HEADER):])
-        drop.add(b"eXIf")
-    if not extra:
-        return png
-    out = [_PNG_SIGNATURE]
-    pos = len(_PNG_SIGNATURE)
-    while pos < len(png):
-        (length,) = struct.unpack_from(">I", png, pos)
-        kind = png[pos + 4:pos + 8]
-        end = pos + 12 + length
-        if kind not in drop:
-            out.append(png[pos:end])
-        if kind == b"IHDR":
-            out.append(extra)
-        pos = end
-    return b"".join(out)
-
-
-# --------------------------------------------------------------------------------------------
-# TIFF tags (for 16-bit TIFFs encoded by tifffile)
-# --------------------------------------------------------------------------------------------
-
-def tiff_extratags(exif: bytes | None) -> tuple[list[tuple], dict[int, dict]]:
-    """Plain IFD0 tags for tifffile, and the Exif/GPS sub-IFDs to append afterwards.
-
-    Returns ``(extratags, sub_ifds)``; ``extratags`` includes Orientation=1 and placeholders
-    for the sub-IFD pointers, which :func:`append_tiff_sub_ifds` fills in.
-    """
-    tags: list[tuple] = [(ORIENTATION_TAG, "H", 1, 1, True)]
-    sub_ifds: dict[int, dict] = {}
-    exif = normalize_exif(exif)
-    if exif is None:
-        return tags, sub_ifds
-    parsed = Image.Exif()
+def embed(encoded, metadata: Metadata | None, icc_profile: bytes | None,
+          out: BinaryIO) -> None:
+    """Write ``encoded`` (a JPEG, TIFF, PNG or WebP file) to ``out`` with ``metadata`` written
+    in by exiv2; the ICC profile the encoder wrote is kept, else ``icc_profile`` is added.
+    Raises ``exiv2.Exiv2Error`` (before writing anything) when exiv2 refuses the metadata."""
+    image = exiv2.ImageFactory.open(encoded)
+    image.readMetadata()
+    meta = metadata or Metadata()
+    image.setExifData(meta.exif)
+    image.setIptcData(meta.iptc)
+    image.setXmpData(meta.xmp)
+    if icc_profile and not image.iccProfileDefined():
+        image.setIccProfile(exiv2.DataBuf(icc_profile))
+    image.writeMetadata()
+    io = image.io()
+    io.open()
     try:
-        parsed.load(exif)
-        for code in _ASCII_IFD0_TAGS:
-            value = parsed.get(code)
-            if isinstance(value, bytes):
-                value = value.decode("latin-1")
-            if isinstance(value, str) and value.strip("\x00"):
-                text = value.strip("\x00").encode("ascii", "replace").decode("ascii")
-                tags.append((code, "s", 0, text, True))
-        for pointer in (EXIF_IFD_TAG, GPS_IFD_TAG):
-            if pointer in parsed:
-                sub = dict(parsed.get_ifd(pointer))
-                sub.pop(0xA005, None)  # Interop pointer: nested IFD, not carried
-                if sub:
-                    sub_ifds[pointer] = sub
-                    tags.append((_POINTER_PLACEHOLDERS[pointer], "I", 1, 0, True))
-    except Exception:  # unreadable EXIF: write the pixels without it
-        return [(ORIENTATION_TAG, "H", 1, 1, True)], {}
-    return tags, sub_ifds
+        with io.mmap() as view:
+            out.write(view)  # straight from exiv2's buffer: no copy of a large TIFF
+    finally:
+        io.close()
 
 
-def append_tiff_sub_ifds(fh: BinaryIO, sub_ifds: dict[int, dict]) -> None:
-    """Append Exif/GPS sub-IFDs to a classic TIFF written with :func:`tiff_extratags` tags.
+# --------------------------------------------------------------------------------------------
+# In words, for the window's Info panel
+# --------------------------------------------------------------------------------------------
 
-    Each sub-IFD is serialised by Pillow at the end of the file and the placeholder entry in
-    IFD0 is renamed to the real pointer tag and pointed at it.
-    """
-    if not sub_ifds:
-        return
-    fh.seek(0)
-    header = fh.read(8)
-    if header[:4] not in (b"II*\x00", b"MM\x00*"):
-        return  # BigTIFF or unknown: leave the placeholders, which readers ignore
-    endian = "<" if header[:2] == b"II" else ">"
-    (ifd0,) = struct.unpack(endian + "I", header[4:8])
-    fh.seek(ifd0)
-    (count,) = struct.unpack(endian + "H", fh.read(2))
-    entries = fh.read(12 * count)
-    positions = {}
-    for i in range(count):
-        (tag,) = struct.unpack_from(endian + "H", entries, 12 * i)
-        positions[tag] = ifd0 + 2 + 12 * i
-    for pointer, values in sub_ifds.items():
-        entry = positions.get(_POINTER_PLACEHOLDERS[pointer])
-        if entry is None:
-            continue
-        fh.seek(0, 2)
-        offset = fh.tell()
-        if offset % 2:
-            fh.write(b"\x00")
-            offset += 1
-        ifd = TiffImagePlugin.ImageFileDirectory_v2(ifh=header, group=pointer)
-        for tag, value in values.items():
-            ifd[tag] = value
-        fh.write(ifd.tobytes(offset))
-        fh.seek(entry)
-        fh.write(struct.pack(endian + "HHI", pointer, 4, 1) + struct.pack(endian + "I", offset))
+def describe(meta: Metadata) -> list[tuple[str, str]]:
+    """What a photographer looks for, as ``(label, text)`` rows; rows without a value are left
+    out.  Camera, lens, date, GPS, rating, label, keywords, hierarchy, caption, copyright."""
+    def first(*keys: str) -> str:
+        for key in keys:
+            value = meta.get(key)
+            if value:
+                return value.removeprefix('lang="x-default" ').strip()
+        return ""
+
+    camera = " ".join(v for v in (first("Exif.Image.Make"), first("Exif.Image.Model")) if v)
+    gps = ", ".join(f"{_degrees(first(f'Exif.GPSInfo.GPS{axis}'))} "
+                    f"{first(f'Exif.GPSInfo.GPS{axis}Ref')}".strip()
+                    for axis in ("Latitude", "Longitude") if first(f"Exif.GPSInfo.GPS{axis}"))
+    rows = [
+        ("Camera", camera),
+        ("Lens", first("Exif.Photo.LensModel", "Xmp.aux.Lens")),
+        ("Taken", first("Exif.Photo.DateTimeOriginal", "Xmp.photoshop.DateCreated")),
+        ("GPS", gps),
+        ("Rating", first("Xmp.xmp.Rating")),
+        ("Label", first("Xmp.xmp.Label")),
+        ("Keywords", ", ".join(meta.values("Xmp.dc.subject"))
+         or ", ".join(meta.values("Iptc.Application2.Keywords"))),
+        ("Hierarchy", ", ".join(meta.values("Xmp.lr.hierarchicalSubject"))),
+        ("Caption", first("Xmp.dc.description", "Iptc.Application2.Caption")),
+        ("Copyright", first("Xmp.dc.rights", "Iptc.Application2.Copyright",
+                            "Exif.Image.Copyright")),
+    ]
+    return [(label, text) for label, text in rows if text]
+
+
+def _degrees(rationals: str) -> str:
+    """'48/1 51/1 24/1' -> '48.8567°' (degrees, minutes, seconds as EXIF rationals)."""
+    try:
+        parts = [float(n) / float(d) for n, d in (p.split("/") for p in rationals.split())]
+    except (ValueError, ZeroDivisionError):
+        return rationals
+    value = sum(p / 60 ** i for i, p in enumerate(parts[:3]))
+    return f"{value:.4f}°"

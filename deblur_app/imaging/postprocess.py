@@ -13,7 +13,8 @@ from typing import Any, Mapping
 import cv2
 import numpy as np
 
-__all__ = ["PostSettings", "adjust_contrast", "apply_post", "unsharp_mask"]
+__all__ = ["LIMITS", "PostSettings", "adjust_contrast", "apply_post", "blend_with_original",
+           "check_range", "check_strength", "finish", "unsharp_mask"]
 
 _LUMA = np.array([[0.299, 0.587, 0.114]], dtype=np.float32)
 
@@ -72,13 +73,13 @@ def unsharp_mask(img: np.ndarray, amount: float = 1.0, radius: float = 1.5,
 # Contrast
 # --------------------------------------------------------------------------------------------
 
-def adjust_contrast(img: np.ndarray, strength: float = 0.0, local: bool = True) -> np.ndarray:
+def adjust_contrast(img: np.ndarray, amount: float = 0.0, local: bool = True) -> np.ndarray:
     """More contrast on lightness only, so colours keep their hue and chroma.
 
-    ``strength`` in [0, 1] blends in CLAHE (contrast-limited adaptive histogram equalisation,
+    ``amount`` in [0, 1] blends in CLAHE (contrast-limited adaptive histogram equalisation,
     8 x 8 tiles, clip limit 2, as OpenCV defines it) when ``local``, plus a gentle S-curve;
     without ``local`` only a stronger S-curve.  Black, white and neutral greys stay put.
-    Strength 0 returns ``img`` itself.
+    Amount 0 returns ``img`` itself.
 
     Lightness is the Rec. 601 luma Y' of the (gamma-encoded) RGB, and colour is kept by
     changing all three channels by the same amount (Cb and Cr are unchanged).  Lab is not
@@ -87,8 +88,8 @@ def adjust_contrast(img: np.ndarray, strength: float = 0.0, local: bool = True) 
     and its 16-bit variant depends on the image size.  Here the per-tile CLAHE curves are
     evaluated at full float precision.
     """
-    strength = float(min(max(strength, 0.0), 1.0))
-    if strength == 0:
+    amount = float(min(max(amount, 0.0), 1.0))
+    if amount == 0:
         return img
     image = _as_image(img)
     luma = cv2.transform(image, _LUMA)  # H x W
@@ -98,11 +99,11 @@ def adjust_contrast(img: np.ndarray, strength: float = 0.0, local: bool = True) 
     if local:
         grid_y = max(1, min(_CLAHE_GRID, height // 8))
         grid_x = max(1, min(_CLAHE_GRID, width // 8))
-        curves = identity + strength * (_clahe_mappings(luma, grid_y, grid_x) - identity)
-        curves = _s_curve(curves, _S_CURVE_WITH_LOCAL * strength)
+        curves = identity + amount * (_clahe_mappings(luma, grid_y, grid_x) - identity)
+        curves = _s_curve(curves, _S_CURVE_WITH_LOCAL * amount)
         new_luma = _apply_tile_curves(luma, curves, grid_y, grid_x)
     else:
-        new_luma = _s_curve(luma, _S_CURVE_ALONE * strength)
+        new_luma = _s_curve(luma, _S_CURVE_ALONE * amount)
     new_luma -= luma
     out = cv2.add(image, cv2.merge([new_luma, new_luma, new_luma]))  # faster than broadcasting
     np.clip(out, 0.0, 1.0, out=out)
@@ -180,6 +181,34 @@ def _apply_tile_curves(lightness: np.ndarray, curves: np.ndarray, grid_y: int,
 # Settings
 # --------------------------------------------------------------------------------------------
 
+# The allowed range of every finishing setting, for the command line and the window alike
+# (the window's sliders span exactly these).  ``strength`` is the blend with the original.
+LIMITS: dict[str, tuple[float, float]] = {
+    "sharpen_amount": (0.0, 3.0),
+    "sharpen_radius": (0.3, 10.0),          # pixels of the saved photo
+    "sharpen_threshold": (0.0, 50 / 255),   # luminance units (0..1)
+    "contrast": (0.0, 1.0),
+    "strength": (0.0, 1.0),
+}
+
+
+def check_range(name: str, value: float, label: str | None = None) -> float:
+    """``value`` as a float if it lies within ``LIMITS[name]``, else a ValueError that names
+    the setting and its range (NaN and infinities are refused too)."""
+    low, high = LIMITS[name]
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{label or name} must be a number, not {value!r}") from None
+    if not (low <= v <= high):  # also False for NaN
+        raise ValueError(f"{label or name} must be between {low:g} and {high:g}, not {value}")
+    return v
+
+
+def check_strength(strength: float, label: str = "strength") -> float:
+    return check_range("strength", strength, label)
+
+
 @dataclass
 class PostSettings:
     """The finishing touches chosen by the user; all zero means none."""
@@ -197,6 +226,12 @@ class PostSettings:
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
+    def check(self) -> "PostSettings":
+        """Itself, if every value is within :data:`LIMITS` (else ValueError naming it)."""
+        for f in fields(self):
+            check_range(f.name, getattr(self, f.name))
+        return self
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> "PostSettings":
         """Settings from a dict (unknown keys ignored, missing ones default)."""
@@ -211,6 +246,13 @@ def apply_post(img: np.ndarray, settings: PostSettings) -> np.ndarray:
     out = adjust_contrast(img, settings.contrast)
     return unsharp_mask(out, settings.sharpen_amount, settings.sharpen_radius,
                         settings.sharpen_threshold)
+
+
+def finish(original: np.ndarray, restored: np.ndarray, strength: float,
+           post: PostSettings) -> np.ndarray:
+    """The photo as it is saved and previewed: ``strength`` of the restoration blended over the
+    original, then the finishing touches.  The one rule for batches, saving and the preview."""
+    return apply_post(blend_with_original(original, restored, strength), post)
 
 
 def blend_with_original(original: np.ndarray, restored: np.ndarray, strength: float) -> np.ndarray:

@@ -26,10 +26,11 @@ def model_card(name: str) -> Path | None:
     return card if card.is_file() else None
 
 
-def default_model_for(device_type: str) -> str:
-    """The full net where a GPU runs it, the lite net on a CPU; whichever is present otherwise."""
-    order = ["mimo-unet", "mimo-unet-lite"] if device_type in ("cuda", "mps") \
-        else ["mimo-unet-lite", "mimo-unet"]
+def default_model_for(full_net_fast: bool) -> str:
+    """The full net where the device runs it fast (GPUs, OpenVINO or bfloat16 on the CPU: see
+    ``engine.opening.full_net_is_fast``), the lite net (the "fast" choice) otherwise; whichever
+    is present when only one is."""
+    order = ["mimo-unet", "mimo-unet-lite"] if full_net_fast else ["mimo-unet-lite", "mimo-unet"]
     have = available_shipped()
     for name in order:
         if name in have:

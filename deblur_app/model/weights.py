@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from ..atomic import atomic_write_bytes
 from .network import MIMOUNet
 from .registry import Variant, variant_for_config
 
@@ -97,12 +98,10 @@ def load_into(model: MIMOUNet, sd: dict[str, torch.Tensor], source: str = "weigh
 def save_safetensors(model: MIMOUNet, path: str | Path, half: bool = False,
                      metadata: dict[str, str] | None = None) -> None:
     """Write the weights as safetensors (optionally float16), atomically."""
-    from safetensors.torch import save_file
     path = Path(path)
     sd = {k: (v.half() if half else v.float()).contiguous().cpu()
           for k, v in model.state_dict().items()}
     meta = {"width": str(model.config.width), "depth": str(model.config.depth)}
     meta.update(metadata or {})
-    tmp = path.with_name(path.name + ".part")
-    save_file(sd, str(tmp), metadata=meta)
-    tmp.replace(path)
+    from safetensors.torch import save
+    atomic_write_bytes(path, save(sd, metadata=meta))

@@ -17,21 +17,15 @@ from pathlib import Path
 
 import torch
 
-# the project's one atomic writer (deblur_app.imaging.io); named _write_atomically at the time of
-# writing; the lead renames it to a public ``atomic_write``
-from ..imaging.io import _write_atomically
+from ..atomic import atomic_write_bytes
 
 STATE_SUFFIX = ".train-state.safetensors"
-
-
-def atomic_write(path: Path, data: bytes, what: str = "file") -> None:
-    _write_atomically(Path(path), lambda fh: fh.write(data), what)
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
     buf = io.BytesIO()
     torch.save(state, buf)
-    atomic_write(path, buf.getvalue(), "checkpoint")
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -53,7 +47,7 @@ def save_weights(path: Path, state: dict[str, torch.Tensor], config, half: bool 
                  metadata: dict[str, str] | None = None) -> str:
     """Write weights atomically; returns their sha256 (the compact state refers to it)."""
     data = weights_bytes(state, config, half, metadata)
-    atomic_write(path, data, "weights")
+    atomic_write_bytes(path, data)
     return hashlib.sha256(data).hexdigest()
 
 

@@ -47,12 +47,6 @@ def load_photo(path: Path, max_pixels: float = 1.5e6, min_downscale: float = 2.0
     return np.ascontiguousarray(img[..., ::-1])
 
 
-def gradient_energy(patch: np.ndarray) -> float:
-    """Mean absolute gradient of the grey patch (0-255 scale): low means sky, bokeh or fog."""
-    g = patch.astype(np.float32).mean(axis=2)
-    return float(np.abs(np.diff(g, axis=0)).mean() + np.abs(np.diff(g, axis=1)).mean())
-
-
 def dead_leaves(rng: np.random.Generator, size: int, n: int = 600) -> np.ndarray:
     """A dead-leaves image: occluding discs and rectangles with power-law sizes, textured fills.
 

@@ -28,7 +28,8 @@ import cv2
 import numpy as np
 import torch
 
-from .data import gradient_energy, list_photos, load_photo, is_validation
+from ..imaging.sharpness import mean_gradient
+from .data import is_validation, list_photos, load_photo
 from .degrade import BLUR_KINDS, degrade, random_spec
 from .kernels import KERNEL_SIZE
 from .metrics import psnr, ssim
@@ -53,7 +54,7 @@ def make_manifest(folder: Path, path: Path = MANIFEST, seed: int = 2021) -> dict
         cands = [(x, y) for y in range(0, h - full + 1, full // 2)
                  for x in range(0, w - full + 1, full // 2)]
         good = [c for c in cands
-                if gradient_energy(img[c[1] + MARGIN:c[1] + MARGIN + CROP,
+                if mean_gradient(img[c[1] + MARGIN:c[1] + MARGIN + CROP,
                                        c[0] + MARGIN:c[0] + MARGIN + CROP]) >= 6.0] or cands
         rng = np.random.default_rng([seed, pi])
         for kind in BLUR_KINDS:

@@ -20,9 +20,9 @@ def leaves_images(seed: int, count: int, size: int) -> list[np.ndarray]:
             for i in range(count)]
 
 
-def gradient_energy_batch(x: torch.Tensor) -> torch.Tensor:
+def mean_gradient_batch(x: torch.Tensor) -> torch.Tensor:
     """Mean absolute gradient of the grey image (0-255 scale) for each image of (B, 3, H, W)
-    floats in [0, 1]; the batched twin of :func:`.data.gradient_energy`."""
+    floats in [0, 1]; the batched twin of :func:`deblur_app.imaging.sharpness.mean_gradient`."""
     g = x.mean(dim=1) * 255
     return ((g[:, 1:] - g[:, :-1]).abs().mean(dim=(1, 2))
             + (g[:, :, 1:] - g[:, :, :-1]).abs().mean(dim=(1, 2)))
@@ -98,7 +98,7 @@ class SharpBank:
         (without ``margin``) of each has detail, or it is the second of two draws."""
         first, second = self._cut(gen, n, size), self._cut(gen, n, size)
         inner = slice(margin, size - margin)
-        flat = gradient_energy_batch(first[:, :, inner, inner]) < self.min_energy
+        flat = mean_gradient_batch(first[:, :, inner, inner]) < self.min_energy
         x = torch.where(flat.view(n, 1, 1, 1), second, first)
         return augment(x, gen)
 

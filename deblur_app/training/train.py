@@ -29,6 +29,7 @@ from pathlib import Path
 
 import torch
 
+from ..atomic import atomic_write_bytes
 from ..engine.progress import CancelToken, Cancelled, no_progress
 from ..model import build, get_variant, read_state_dict
 from ..model.weights import load_into
@@ -269,8 +270,7 @@ def save(t: Trainer, run_dir: Path) -> None:
         sha = ck.save_weights(t.args.export, t.ema.state_dict(), t.model.config,
                               half=t.args.export_half, metadata=meta)
         if t.args.state_out:
-            ck.atomic_write(t.args.state_out, ck.state_bytes(t.opt, t.model, t.step, sha),
-                            "optimiser state")
+            atomic_write_bytes(t.args.state_out, ck.state_bytes(t.opt, t.model, t.step, sha))
 
 
 def run(args, progress=no_progress, cancel: CancelToken | None = None, log=print) -> Trainer:

@@ -2,9 +2,9 @@
 
 Loads the default weights for the best device, deblurs the bundled sample and checks the
 result: same size, finite, in range, different from the input and sharper than it.  Sharpness
-is the mean squared luminance gradient after a light Gaussian blur (sigma 1 px), so that the
-network's removal of noise and JPEG artefacts does not count against it.  Prints one line and
-returns 0 (pass) or 1 (fail).
+is :func:`deblur_app.imaging.sharpness.gradient_energy` (mean squared gradient) after a light
+Gaussian blur (sigma 1 px), so that the network's removal of noise and JPEG artefacts does not
+count against it.  Prints one line and returns 0 (pass) or 1 (fail).
 """
 from __future__ import annotations
 
@@ -13,15 +13,7 @@ import time
 
 import numpy as np
 
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
-
-
-def gradient_energy(pixels: np.ndarray) -> float:
-    import cv2
-    luma = np.ascontiguousarray(pixels[..., :3] @ _LUMA)
-    luma = cv2.GaussianBlur(luma, (0, 0), 1.0)
-    gy, gx = np.diff(luma, axis=0), np.diff(luma, axis=1)
-    return float(np.mean(gy * gy) + np.mean(gx * gx))
+from .imaging.sharpness import gradient_energy
 
 
 def check(before: np.ndarray, after: np.ndarray) -> tuple[bool, str, float]:
@@ -35,22 +27,19 @@ def check(before: np.ndarray, after: np.ndarray) -> tuple[bool, str, float]:
     diff = float(np.abs(after - before).mean())
     if diff < 1e-3:
         return False, f"output is (nearly) the input (mean difference {diff:.5f})", 0
-    ratio = gradient_energy(after) / max(gradient_energy(before), 1e-12)
+    ratio = gradient_energy(after, 1.0) / max(gradient_energy(before, 1.0), 1e-12)
     if ratio <= 1.0:
         return False, f"output is not sharper than the input (gradient energy x{ratio:.3f})", ratio
     return True, "", ratio
 
 
-def run(device: str = "auto", out=sys.stdout) -> int:
+def run(device: str = "auto", out=sys.stdout, backend: str = "auto") -> int:
     t0 = time.perf_counter()
     try:
-        from ..engine import Deblurrer, resolve_device
-        from ..imaging.io import read_photo
-        from ..model.shipped import default_model_for, shipped_weights
-        from ..resources import sample_photo
-        dev = resolve_device(device)
-        name = default_model_for(dev.type)
-        engine = Deblurrer.from_weights(shipped_weights(name), device=str(dev))
+        from .engine import open_engine
+        from .imaging.io import read_photo
+        from .resources import sample_photo
+        engine = open_engine(None, None, device, backend, None, 64, "auto")
         photo = read_photo(sample_photo())
         result = engine.run(photo.pixels, scales=("fine",))
         ok, reason, ratio = check(photo.pixels, result.fine)
@@ -58,7 +47,7 @@ def run(device: str = "auto", out=sys.stdout) -> int:
         print(f"deblur-studio self-test FAILED: {type(exc).__name__}: {exc}", file=out)
         return 1
     secs = time.perf_counter() - t0
-    what = (f"{engine.variant.title} on {engine.device}, {photo.width}x{photo.height} sample "
+    what = (f"{engine.variant.title} on {engine.describe()}, {photo.width}x{photo.height} sample "
             f"in {result.seconds:.1f} s ({secs:.1f} s in all)")
     if ok:
         print(f"deblur-studio self-test OK: {what}, sharpness x{ratio:.3f}", file=out)

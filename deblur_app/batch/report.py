@@ -1,0 +1,67 @@
+"""The JSON report of a batch: per-file results, checked before the run and written atomically.
+
+A report path is refused before any photo is touched when it is a folder, one of the run's
+photos or results, an existing file that is not a report of ours, or in a folder that does not
+exist or cannot be written.  Writing goes through :mod:`deblur_app.atomic`, so a failure leaves
+neither a half report nor a temporary file.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from .. import __version__
+from ..atomic import atomic_write_text
+from ..imaging.record import SOFTWARE
+from .naming import PlannedJob, path_key
+from .runner import FileResult, summarize
+
+GENERATOR = SOFTWARE
+
+
+def is_our_report(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            data = json.loads(fh.read(64 << 20))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    # reports of version 0.1 carried no generator, but always these two keys
+    return data.get("generator") == GENERATOR or {"summary", "files"} <= set(data)
+
+
+def check_report_path(path: Path, inputs: list[Path], plans: list[PlannedJob]) -> None:
+    """Raise ValueError (with the reason) if the report must not be written at ``path``."""
+    if str(path) == "":
+        raise ValueError("the report path is empty")
+    key = path_key(path)
+    for p in inputs:
+        if path_key(p) == key:
+            raise ValueError(f"the report {path} would overwrite the photo {p}")
+    for plan in plans:
+        if path_key(plan.job.source) == key:
+            raise ValueError(f"the report {path} would overwrite the photo {plan.job.source}")
+        for t in plan.targets.values():
+            if path_key(t) == key:
+                raise ValueError(f"the report {path} would overwrite the result {t}")
+    if path.is_dir():
+        raise ValueError(f"the report path {path} is a folder")
+    if path.exists() or path.is_symlink():
+        if not path.is_file() or not is_our_report(path):
+            raise ValueError(f"{path} exists and is not a Deblur Studio report: choose another "
+                             "report file")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"cannot write the report: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write the report: the folder {folder} is not writable")
+
+
+def write_report(path: Path, results: list[FileResult], extra: dict | None = None) -> None:
+    data = {"generator": GENERATOR, "version": __version__, "summary": summarize(results),
+            "files": [asdict(r) for r in results]}
+    data.update(extra or {})
+    atomic_write_text(path, json.dumps(data, indent=1))

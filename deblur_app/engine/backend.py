@@ -1,0 +1,118 @@
+"""Which runtime runs the network where, and in which precision: the one place for that choice.
+
+Devices (as the user names them): ``auto``, ``cpu``, ``cuda``/``cuda:N``, ``mps`` (Apple) and
+``intel-gpu``/``intel-gpu:N`` (an Intel GPU through OpenVINO).  Backends: ``torch`` (CUDA, MPS,
+CPU) and ``openvino`` (CPU, Intel GPU); ``auto`` takes OpenVINO on the CPU when it is installed
+(2-4x faster than torch there, see bench/RESULTS.md) and torch on CUDA and MPS.
+
+Precision ``auto``: float16 on CUDA and Intel GPUs, bfloat16 on CPUs that compute it natively
+(AVX512-BF16 or AMX), float32 elsewhere (MPS, other CPUs).  ``fp32`` forces float32 everywhere.
+
+A backend is a small object with ``device`` (text), ``kind`` (cpu, cuda, mps, gpu),
+``precision``, ``prepare(progress)`` (one-time work such as converting the network, reported
+through the progress protocol) and ``forward(crop) -> [coarse, mid, fine]`` on H x W x 3 arrays.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+
+from .device import resolve_device
+
+BACKENDS = ("auto", "torch", "openvino")
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+INTEL_GPU = "intel-gpu"
+
+
+@functools.lru_cache(maxsize=1)
+def native_bf16() -> bool:
+    """Does this CPU compute bfloat16 natively (AVX512-BF16 or AMX)?  Emulated bfloat16 is
+    slower than float32, so only then is it worth it.  ``DEBLUR_NO_BF16=1`` says no."""
+    if os.environ.get("DEBLUR_NO_BF16") == "1":
+        return False
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    if openvino_installed():  # macOS and Windows: OpenVINO knows the CPU's capabilities
+        from .openvino_backend import cpu_capabilities
+        return "BF16" in cpu_capabilities()
+    return False
+
+
+def openvino_installed() -> bool:
+    return importlib.util.find_spec("openvino") is not None
+
+
+def choose(device: str, backend: str) -> tuple[str, str]:
+    """(backend, device) that will run, from the user's words; ValueError with a message fit
+    for the user when the pair cannot run here."""
+    device = (device or "auto").lower()
+    backend = (backend or "auto").lower()
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend '{backend}' ({', '.join(BACKENDS)})")
+    if device.startswith(INTEL_GPU):
+        if backend == "torch":
+            raise ValueError("Intel GPUs run through OpenVINO: use --backend openvino or auto")
+        _need_openvino()
+        from .openvino_backend import openvino_device
+        openvino_device(device)  # raises when there is no such GPU
+        return "openvino", device
+    if backend == "openvino":
+        _need_openvino()
+        if device not in ("auto", "cpu"):
+            raise ValueError(f"OpenVINO runs on the CPU and Intel GPUs, not on '{device}'")
+        return "openvino", "cpu"
+    dev = resolve_device(device)
+    if dev.type == "cpu" and backend == "auto" and openvino_installed():
+        return "openvino", "cpu"
+    return "torch", str(dev)
+
+
+def device_kind(device: str, backend: str = "auto") -> str:
+    """cpu, cuda, mps or gpu (Intel, through OpenVINO) for the user's device words."""
+    name, dev = choose(device, backend)
+    if name == "openvino":
+        return "cpu" if dev == "cpu" else "gpu"
+    return dev.partition(":")[0]
+
+
+def _need_openvino() -> None:
+    if not openvino_installed():
+        raise ValueError("OpenVINO is not installed here (pip install openvino); use "
+                         "--backend torch")
+
+
+def resolve_precision(precision: str, kind: str) -> str:
+    """fp32, fp16 or bf16 for a device kind (cpu, cuda, mps, gpu)."""
+    precision = (precision or "auto").lower()
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision '{precision}' ({', '.join(PRECISIONS)})")
+    if precision == "auto":
+        if kind in ("cuda", "gpu"):
+            return "fp16"
+        return "bf16" if kind == "cpu" and native_bf16() else "fp32"
+    if precision == "fp16" and kind not in ("cuda", "gpu"):
+        raise ValueError("float16 runs on CUDA and Intel GPUs only")
+    if precision == "bf16" and kind != "cpu":
+        raise ValueError("bfloat16 is used on the CPU only")
+    return precision
+
+
+def make_backend(model, device: str, backend: str, precision: str,
+                 channels_last: bool | None = None):
+    """The backend object running ``model`` (a float32 torch module on the CPU)."""
+    name, dev = choose(device, backend)
+    if name == "openvino":
+        from .openvino_backend import OpenVINOBackend
+        kind = "cpu" if dev == "cpu" else "gpu"
+        return OpenVINOBackend(model, dev, resolve_precision(precision, kind))
+    from .torch_backend import TorchBackend
+    import torch
+    tdev = torch.device(dev)
+    return TorchBackend(model, tdev, resolve_precision(precision, tdev.type), channels_last)

@@ -1,0 +1,205 @@
+"""A seeded corpus of malformed and odd photo files, for the batch fuzz test.
+
+``make_corpus(folder, seed)`` writes 200+ files: good photos of every format and mode, and
+damaged or odd ones (truncated at many points, bit-flipped, wrong extensions, absurd declared
+sizes, odd modes and depths, broken EXIF/ICC, odd names, links, empty files, folders named like
+photos).  The same seed gives the same bytes.
+"""
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+
+def _image(rng, h=16, w=24, channels=3, dtype=np.uint8):
+    top = 255 if dtype == np.uint8 else 65535
+    shape = (h, w) if channels == 1 else (h, w, channels)
+    return (rng.random(shape) * top).astype(dtype)
+
+
+def _encode(img: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+def _exif(make="FuzzCam", orientation=6) -> bytes:
+    exif = Image.Exif()
+    exif[0x010F] = make
+    exif[0x0112] = orientation
+    return exif.tobytes()
+
+
+def base_files(rng) -> dict[str, bytes]:
+    """Valid photos: every format, several modes and depths."""
+    rgb = Image.fromarray(_image(rng))
+    out = {
+        "good.jpg": _encode(rgb, "JPEG", quality=90, exif=_exif()),
+        "good.png": _encode(rgb, "PNG"),
+        "good.webp": _encode(rgb, "WEBP", quality=80),
+        "good.bmp": _encode(rgb, "BMP"),
+        "grey.png": _encode(Image.fromarray(_image(rng, channels=1)), "PNG"),
+        "grey_alpha.png": _encode(Image.fromarray(_image(rng, channels=2)[..., 0]).convert("LA"),
+                                  "PNG"),
+        "palette.png": _encode(rgb.convert("P"), "PNG"),
+        "palette_transparent.png": _encode(rgb.convert("P"), "PNG", transparency=3),
+        "bilevel.png": _encode(rgb.convert("1"), "PNG"),
+        "rgba.png": _encode(Image.fromarray(_image(rng, channels=4)), "PNG"),
+        "cmyk.jpg": _encode(rgb.convert("CMYK"), "JPEG"),
+        "grey.jpg": _encode(rgb.convert("L"), "JPEG"),
+        "one_pixel.png": _encode(Image.new("RGB", (1, 1), (9, 99, 199)), "PNG"),
+        "one_row.jpg": _encode(Image.new("RGB", (300, 1), (9, 99, 199)), "JPEG"),
+        "one_column.png": _encode(Image.new("RGB", (1, 300), (9, 99, 199)), "PNG"),
+        "with_icc.jpg": _encode(rgb, "JPEG", icc_profile=b"\0" * 128),   # a nonsense profile
+        "animated.webp": _animated(rng, "WEBP"),
+        "animated.png": _animated(rng, "PNG"),
+    }
+    for name, arr, kw in (
+            ("good8.tif", _image(rng), {}),
+            ("good16.tif", _image(rng, dtype=np.uint16), {}),
+            ("float.tif", rng.random((16, 24, 3)).astype(np.float32), {}),
+            ("grey16.tif", _image(rng, channels=1, dtype=np.uint16), {}),
+            ("two_channel.tif", _image(rng, channels=2), {"photometric": "minisblack",
+                                                          "planarconfig": "contig"}),
+            ("rgba16.tif", _image(rng, channels=4, dtype=np.uint16),
+             {"photometric": "rgb", "extrasamples": (2,)}),
+            ("uint32.tif", (rng.random((16, 24, 3)) * 2**32).astype(np.uint32), {}),
+            ("multipage.tif", np.stack([_image(rng), _image(rng)]), {}),
+    ):
+        buf = io.BytesIO()
+        kw = dict(kw)
+        if "photometric" not in kw and arr.ndim == 3 and arr.shape[-1] == 3:
+            kw["photometric"] = "rgb"
+        tifffile.imwrite(buf, arr, **kw)
+        out[name] = buf.getvalue()
+    return out
+
+
+def _animated(rng, fmt) -> bytes:
+    frames = [Image.fromarray(_image(rng)) for _ in range(3)]
+    return _encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=50)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(
+        ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def huge_declared(rng) -> dict[str, bytes]:
+    """Headers that promise enormous images (decompression bombs) with little data behind."""
+    out = {}
+    for w, h in ((100_000, 100_000), (2**31 - 1, 1), (20_000, 20_000)):
+        ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+        out[f"huge_{w}x{h}.png"] = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr)
+                                    + _png_chunk(b"IDAT", zlib.compress(b"\0" * 1000))
+                                    + _png_chunk(b"IEND", b""))
+    bmp = bytearray(_encode(Image.new("RGB", (4, 4)), "BMP"))
+    bmp[18:26] = struct.pack("<ii", 60_000, 60_000)
+    out["huge.bmp"] = bytes(bmp)
+    jpg = bytearray(_encode(Image.new("RGB", (8, 8)), "JPEG"))
+    sof = jpg.find(b"\xff\xc0")
+    jpg[sof + 5:sof + 9] = struct.pack(">HH", 65_000, 65_000)
+    out["huge.jpg"] = bytes(jpg)
+    return out
+
+
+def broken_metadata(rng) -> dict[str, bytes]:
+    out = {}
+    good = _encode(Image.fromarray(_image(rng)), "JPEG", exif=_exif())
+    app1 = good.find(b"Exif\0\0")
+    for i, cut in enumerate((8, 20, 40)):
+        bad = bytearray(good)
+        for j in range(app1 + cut, app1 + cut + 12):
+            bad[j] = int(rng.integers(0, 256))
+        out[f"bad_exif_{i}.jpg"] = bytes(bad)
+    out["exif_orientation_9.jpg"] = _encode(Image.fromarray(_image(rng)), "JPEG",
+                                            exif=_exif(orientation=9))
+    out["exif_orientation_0.jpg"] = _encode(Image.fromarray(_image(rng)), "JPEG",
+                                            exif=_exif(orientation=0))
+    out["huge_icc.png"] = _encode(Image.fromarray(_image(rng)), "PNG",
+                                  icc_profile=bytes(rng.integers(0, 256, 5000, np.uint8)))
+    out["text_icc.jpg"] = _encode(Image.fromarray(_image(rng)), "JPEG", icc_profile=b"hello")
+    for orientation in range(1, 9):
+        out[f"orient{orientation}.tif"] = _tiff_with_orientation(rng, orientation)
+    return out
+
+
+def _tiff_with_orientation(rng, orientation: int) -> bytes:
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, _image(rng), photometric="rgb",
+                     extratags=[(274, "H", 1, orientation, True)])
+    return buf.getvalue()
+
+
+def make_corpus(folder: Path, seed: int = 0) -> dict[str, str]:
+    """Write the corpus into ``folder``; returns {file name: kind} for every entry made."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    kinds: dict[str, str] = {}
+
+    def put(name: str, data: bytes, kind: str):
+        (folder / name).write_bytes(data)
+        kinds[name] = kind
+
+    bases = base_files(rng)
+    for name, data in bases.items():
+        put(name, data, "odd" if not name.startswith("good") else "good")
+    # truncations at many points of every base format
+    for name in ("good.jpg", "good.png", "good.webp", "good.bmp", "good8.tif", "good16.tif"):
+        data = bases[name]
+        stem, ext = os.path.splitext(name)
+        for i, frac in enumerate(np.linspace(0.0, 0.98, 12)):
+            put(f"{stem}_cut{i:02d}{ext}", data[:int(len(data) * frac)], "truncated")
+    # bit flips
+    for name in ("good.jpg", "good.png", "good.webp", "good8.tif", "good16.tif", "good.bmp"):
+        data = bases[name]
+        stem, ext = os.path.splitext(name)
+        for i in range(10):
+            bad = bytearray(data)
+            for pos in rng.integers(0, len(bad), size=int(rng.integers(1, 6))):
+                bad[pos] ^= 1 << int(rng.integers(0, 8))
+            put(f"{stem}_flip{i}{ext}", bytes(bad), "flipped")
+    # wrong extensions
+    swaps = [("good.png", ".jpg"), ("good.jpg", ".png"), ("good.jpg", ".tif"),
+             ("good8.tif", ".webp"), ("good.webp", ".bmp"), ("good.bmp", ".jpeg"),
+             ("good16.tif", ".png"), ("good.png", ".tiff")]
+    for i, (name, ext) in enumerate(swaps):
+        put(f"swapped{i}{ext}", bases[name], "wrong extension")
+    put("text.jpg", b"This is a letter, not a photo.\n" * 10, "not a photo")
+    put("html.png", b"<html><body>404</body></html>", "not a photo")
+    put("zeros.tif", b"\0" * 4096, "not a photo")
+    put("random.webp", bytes(rng.integers(0, 256, 3000, np.uint8)), "not a photo")
+    put("empty.jpg", b"", "empty")
+    put("empty.png", b"", "empty")
+    for name, data in huge_declared(rng).items():
+        put(name, data, "huge")
+    for name, data in broken_metadata(rng).items():
+        put(name, data, "metadata")
+    # odd names
+    for name in ("café ünïcode.jpg", "with space.png", "-starts-with-dash.jpg",
+                 "UPPER.JPG", "Mixed.Png", "dots.in.name.tif", "emoji_📷.png",
+                 "x" * 200 + ".jpg", "semi;colon&amp.png", "quote'name\".jpg"):
+        put(name, bases["good.jpg" if name.lower().endswith(("jpg", "jpeg")) else
+                       "good8.tif" if name.endswith("tif") else "good.png"], "odd name")
+    # links, folders named like photos, hidden files
+    os.symlink("good.jpg", folder / "link_to_good.jpg")
+    kinds["link_to_good.jpg"] = "link"
+    os.symlink("nowhere.jpg", folder / "dangling.jpg")
+    kinds["dangling.jpg"] = "link"
+    os.symlink("loop.png", folder / "loop.png")
+    kinds["loop.png"] = "link"
+    (folder / "folder.jpg").mkdir()
+    kinds["folder.jpg"] = "folder"
+    (folder / "sub").mkdir()
+    (folder / "sub" / "good.jpg").write_bytes(bases["good.jpg"])        # same name, other folder
+    kinds["sub/good.jpg"] = "good"
+    os.symlink("..", folder / "sub" / "up")
+    (folder / ".hidden.jpg").write_bytes(bases["good.jpg"])
+    return kinds
