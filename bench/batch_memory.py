@@ -42,11 +42,11 @@ def child(folder: str, out: str, model: str, trim: bool) -> None:
     torch.set_num_threads(1)
     import deblur_app.batch.runner as runner_mod
     from deblur_app.batch import BatchOptions, BatchRunner, collect_jobs
-    from deblur_app.engine import Deblurrer
-    from deblur_app.model.shipped import shipped_weights
+    from deblur_app.engine import open_engine
     if not trim:
         runner_mod.release_freed_memory = lambda: None
-    engine = Deblurrer.from_weights(shipped_weights(model), device="cpu")
+    # as the app opens it on a CPU (OpenVINO where installed, else torch)
+    engine = open_engine(None, model, "cpu", "auto", None, 64, "auto")
     jobs, _ = collect_jobs([folder])
     levels = []
     runner = BatchRunner(engine, BatchOptions(Path(out)))
@@ -77,7 +77,7 @@ def main() -> None:
             at50 = levels[min(49, len(levels) - 1)]
             rows.append(("as shipped (memory returned after each photo)" if trim else
                          "without returning memory", at50, levels[-1], max(levels)))
-    print(f"{args.photos} photos of 24-200 px sides, {args.model}, CPU, one thread\n")
+    print(f"{args.photos} photos of 24-200 px sides, {args.model}, CPU\n")
     print("| run | RSS after 50 (MB) | RSS at the end (MB) | growth (MB) | peak (MB) |")
     print("|---|---|---|---|---|")
     for name, a, b, peak in rows:

@@ -20,6 +20,10 @@ from pathlib import Path
 import numpy as np
 
 _PRECISION = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+# Input shapes whose prepared kernels the CPU plugin keeps.  Its default (5000) let a batch of
+# photos of many sizes grow by ~90 MB; 16 keeps it flat (bench/batch_memory.py) while a photo's
+# tiles (one or a few shapes, steps of 32 px) always hit.
+CPU_SHAPE_CACHE = 16
 
 
 @functools.lru_cache(maxsize=1)
@@ -112,6 +116,8 @@ class OpenVINOBackend:
                   "PERFORMANCE_HINT": "LATENCY"}
         if self.kind == "gpu":  # building GPU kernels takes long: OpenVINO keeps them
             config["CACHE_DIR"] = str(cache_dir() / "compiled")
+        else:  # kernels prepared per input shape: a few recent shapes, not thousands (memory)
+            config["CPU_RUNTIME_CACHE_CAPACITY"] = str(CPU_SHAPE_CACHE)
         compiled = core().compile_model(core().read_model(str(path)), self.ov_device, config)
         self._request = compiled.create_infer_request()
 

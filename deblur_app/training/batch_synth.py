@@ -26,7 +26,7 @@ DeblurGAN's street set) may have averaged sRGB values; blurring in linear light 
 every photo, which the shipped weights do on all 32 real validation pairs (-0.009 on average).  So a
 share of samples (``gamma_share``) is blurred in sRGB values instead.
 
-A share of samples (``long_share``) get strengths from the long end, so long shake is well covered;
+A share of samples (``long_share``) get severities from the long end, so long shake is well covered;
 a larger ``kernel`` size allows longer motion (and needs a larger margin).  The sharp target is the
 sharp crop after the highlight boost, clipped: what the sensor would record without motion.
 """
@@ -53,7 +53,7 @@ class SynthConfig:
     patch: int = 256               # training patch (without margin)
     kernel: int = 65               # kernel size; the margin is kernel // 2
     mix: dict = field(default_factory=lambda: dict(TRAIN_MIX))
-    long_share: float = 0.3        # samples whose strength is drawn from [0.6, 1]
+    long_share: float = 0.3        # samples whose severity is drawn from [0.6, 1]
     highlight_share: float = 0.5
     jpeg_share: float = 0.35
     jpeg_quality: tuple = (55, 95)
@@ -74,8 +74,8 @@ def _u(gen: torch.Generator, lo, hi, *shape) -> torch.Tensor:
     return lo + (hi - lo) * torch.rand(shape, generator=gen, device=gen.device)
 
 
-def strengths(gen: torch.Generator, n: int, long_share: float) -> torch.Tensor:
-    """Blur strengths in [0, 1]: a Kumaraswamy(1.3, 1.8) draw (close to the Beta(1.3, 1.8) of
+def severities(gen: torch.Generator, n: int, long_share: float) -> torch.Tensor:
+    """Blur severities in [0, 1]: a Kumaraswamy(1.3, 1.8) draw (close to the Beta(1.3, 1.8) of
     the validation set, and invertible in closed form), or U(0.6, 1) for ``long_share``."""
     u = _u(gen, 1e-6, 1 - 1e-6, n)
     base = (1 - (1 - u) ** (1 / 1.8)) ** (1 / 1.3)
@@ -83,12 +83,12 @@ def strengths(gen: torch.Generator, n: int, long_share: float) -> torch.Tensor:
     return torch.where(_u(gen, 0, 1, n) < long_share, long, base)
 
 
-def camera_paths(gen: torch.Generator, strength: torch.Tensor, h: int, w: int,
+def camera_paths(gen: torch.Generator, severity: torch.Tensor, h: int, w: int,
                  frames: int) -> torch.Tensor:
     """Homographies (B, frames, 3, 3) of a hand-held camera over one exposure, as
     :func:`.degrade.random_camera_path` draws them, batched; zero motion at the middle time."""
-    b, dev = strength.shape[0], strength.device
-    s = strength.clamp(0, 1).view(b, 1)
+    b, dev = severity.shape[0], severity.device
+    s = severity.clamp(0, 1).view(b, 1)
     t = torch.linspace(-0.5, 0.5, frames, device=dev).view(1, -1)
     freq = _u(gen, 1, 3, b, 1)
 
@@ -153,12 +153,12 @@ def render_dynamic(bg: torch.Tensor, fg: torch.Tensor, mask: torch.Tensor, cams:
     return blurred, bg * (1 - mask) + fg * mask
 
 
-def object_paths(gen: torch.Generator, strength: torch.Tensor, frames: int) -> torch.Tensor:
+def object_paths(gen: torch.Generator, severity: torch.Tensor, frames: int) -> torch.Tensor:
     """Object offsets (B, frames, 2) in px, zero at the middle frame: a velocity of up to
     ~60 px per exposure with some curvature."""
-    b = strength.shape[0]
-    t = torch.linspace(-0.5, 0.5, frames, device=strength.device).view(1, -1, 1)
-    speed = (4 + 56 * strength.clamp(0, 1) * _u(gen, 0.3, 1, b)).view(b, 1, 1)
+    b = severity.shape[0]
+    t = torch.linspace(-0.5, 0.5, frames, device=severity.device).view(1, -1, 1)
+    speed = (4 + 56 * severity.clamp(0, 1) * _u(gen, 0.3, 1, b)).view(b, 1, 1)
     ang = _u(gen, 0, 2 * math.pi, b, 1, 1)
     vel = torch.cat([torch.cos(ang), torch.sin(ang)], dim=-1) * speed
     curve = torch.randn((b, 1, 2), generator=gen, device=gen.device) * speed * 0.3
@@ -249,7 +249,7 @@ def synthesize(sharp: torch.Tensor, gen: torch.Generator, cfg: SynthConfig,
     b, dev = sharp.shape[0], sharp.device
     if sum(counts) != b:
         raise ValueError(f"mode counts {counts} do not add up to the batch of {b}")
-    s = strengths(gen, b, cfg.long_share)
+    s = severities(gen, b, cfg.long_share)
     gain = torch.where(_u(gen, 0, 1, b) < cfg.highlight_share, _u(gen, 0, 4, b),
                        torch.zeros(b, device=dev))
     gamma = (_u(gen, 0, 1, b) < cfg.gamma_share).view(b, 1, 1, 1)
