@@ -8,6 +8,7 @@ import argparse
 import math
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from . import __version__
@@ -197,8 +198,10 @@ def main(argv=None) -> int:
                 say(f"note: {n}")
 
     interrupted = False
-    old_term = signal.signal(signal.SIGTERM, _on_sigterm) \
-        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL else None
+    # SIGTERM (a desktop logging out, `kill`) ends the run like Ctrl+C: report written
+    own_sigterm = threading.current_thread() is threading.main_thread() and \
+        signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    old_term = signal.signal(signal.SIGTERM, _on_sigterm) if own_sigterm else None
     try:
         runner.run(plans, on_file, on_tile, on_result)
     except (KeyboardInterrupt, _Terminated):

@@ -146,7 +146,7 @@ def test_restores_better_than_input(lite):
     from deblur_app.training.degrade import degrade, random_spec
     sharp = dead_leaves(rng, 256 + 64)
     x = torch.from_numpy(sharp).permute(2, 0, 1)[None].float() / 255
-    spec = random_spec(rng, 320, 320, kind="shake", strength=0.3, jpeg_prob=0)
+    spec = random_spec(rng, 320, 320, kind="shake", severity=0.3, jpeg_prob=0)
     blurred, target = degrade(x, [spec], 32, generator=torch.Generator().manual_seed(0))
     b = blurred[0].permute(1, 2, 0).numpy()
     t = target[0].permute(1, 2, 0).numpy()

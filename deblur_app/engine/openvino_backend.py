@@ -22,6 +22,10 @@ import numpy as np
 
 _PRECISION = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
 KEEP_MODELS = 8          # converted models kept in the cache (the most recently used)
+# Input shapes whose prepared kernels the CPU plugin keeps.  Its default (5000) let a batch of
+# photos of many sizes grow by ~90 MB; 16 keeps it flat (bench/batch_memory.py) while a photo's
+# tiles (one or a few shapes, steps of 32 px) always hit.
+CPU_SHAPE_CACHE = 16
 
 
 @functools.lru_cache(maxsize=1)
@@ -92,6 +96,22 @@ def _forget_old(folder: Path, keep: int) -> None:
             f.unlink(missing_ok=True)
 
 
+def _read_cached(path: Path):
+    """The converted model at ``path``, or None when it is not there (or was just removed by
+    another instance making room: then it is converted again)."""
+    if not path.is_file():
+        return None
+    try:
+        model = core().read_model(str(path))
+    except RuntimeError:
+        return None
+    try:
+        os.utime(path)                          # recently used: kept longest
+    except OSError:                             # a read-only cache still serves
+        pass
+    return model
+
+
 class OpenVINOBackend:
     name = "openvino"
 
@@ -117,24 +137,24 @@ class OpenVINOBackend:
 
     def _prepare(self, progress) -> None:
         path = self.cached_model_path()
-        if path.is_file():
-            try:
-                os.utime(path)                  # recently used: kept longest
-            except OSError:
-                pass
-        else:
+        model = _read_cached(path)
+        if model is None:
             progress(0, 0, "Converting the network for OpenVINO (first use only)…")
             self._convert(path)
             self.converted = True
+            model = core().read_model(str(path))
         config = {"INFERENCE_PRECISION_HINT": _PRECISION[self.precision],
                   "PERFORMANCE_HINT": "LATENCY"}
         if self.kind == "gpu":  # building GPU kernels takes long: OpenVINO keeps them
             progress(0, 0, f"Preparing the Intel GPU ({self.ov_device})…")
             config["CACHE_DIR"] = str(cache_dir() / "compiled")
-        else:  # the threads torch is given: the window leaves a core to itself (gui/app.py)
+        else:
+            # the threads torch is given: the window leaves a core to itself (gui/app.py)
             import torch
             config["INFERENCE_NUM_THREADS"] = torch.get_num_threads()
-        compiled = core().compile_model(core().read_model(str(path)), self.ov_device, config)
+            # kernels prepared per input shape: a few recent shapes, not thousands (memory)
+            config["CPU_RUNTIME_CACHE_CAPACITY"] = str(CPU_SHAPE_CACHE)
+        compiled = core().compile_model(model, self.ov_device, config)
         self._request = compiled.create_infer_request()
 
     def _convert(self, path: Path) -> None:
