@@ -114,7 +114,7 @@ def test_cli_passes_backend_and_fp32(monkeypatch, tmp_path, sample_rgb):
 
 
 def test_device_menu_lists_openvino_devices(monkeypatch):
-    from deblur_app.engine.device import available_devices
+    from deblur_app.engine.backend import available_devices
     monkeypatch.setattr("deblur_app.engine.openvino_backend.intel_gpus",
                         lambda: [("intel-gpu:0", "Intel(R) Iris(R) Xe Graphics")])
     devices = dict(available_devices())
