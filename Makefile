@@ -40,7 +40,8 @@ package: setup
 # keep the shipped lite weights training in the background (resumable)
 train-lite: setup
 	nice -n 19 $(PY) -m deblur_app.training.train --model mimo-unet-lite --resume \
-	  --steps 60000 --lr 2e-5 --warmup 0 --batch 4 --patch 192 --minutes 600
+	  --init weights/mimo-unet-lite.safetensors --steps 60000 --lr 2e-5 --warmup 0 \
+	  --batch 4 --patch 192 --minutes 600
 
 evaluate: setup
 	$(PY) -m deblur_app.training.evaluate --weights weights/mimo-unet.safetensors \

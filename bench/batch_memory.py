@@ -37,16 +37,16 @@ def make_photos(folder: Path, n: int, seed: int = 0) -> None:
         Image.fromarray(img).save(folder / f"{i:04d}.{'png' if i % 2 else 'jpg'}")
 
 
-def child(folder: str, out: str, model: str, trim: bool) -> None:
+def child(folder: str, out: str, model: str, trim: bool, backend: str) -> None:
     import torch
     torch.set_num_threads(1)
     import deblur_app.batch.runner as runner_mod
     from deblur_app.batch import BatchOptions, BatchRunner, collect_jobs
-    from deblur_app.engine import Deblurrer
-    from deblur_app.model.shipped import shipped_weights
+    from deblur_app.engine import open_engine
     if not trim:
         runner_mod.release_freed_memory = lambda: None
-    engine = Deblurrer.from_weights(shipped_weights(model), device="cpu")
+    # as the app opens it on a CPU (OpenVINO where installed, else torch)
+    engine = open_engine(None, model, "cpu", backend, None, 64, "auto")
     jobs, _ = collect_jobs([folder])
     levels = []
     runner = BatchRunner(engine, BatchOptions(Path(out)))
@@ -58,26 +58,29 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--photos", type=int, default=1000)
     ap.add_argument("--model", default="mimo-unet-lite")
-    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--backends", default="openvino,torch")
+    ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        folder, out, model, trim = args.child
-        child(folder, out, model, trim == "1")
+        folder, out, model, trim, backend = args.child
+        child(folder, out, model, trim == "1", backend)
         return
     with tempfile.TemporaryDirectory() as tmp:
         photos = Path(tmp) / "photos"
         make_photos(photos, args.photos)
         rows = []
-        for trim in (True, False):
-            out = Path(tmp) / f"out{int(trim)}"
-            r = subprocess.run([sys.executable, __file__, "--child", str(photos), str(out),
-                                args.model, "1" if trim else "0"],
-                               capture_output=True, text=True, check=True)
-            levels = json.loads(r.stdout.strip().splitlines()[-1])
-            at50 = levels[min(49, len(levels) - 1)]
-            rows.append(("as shipped (memory returned after each photo)" if trim else
-                         "without returning memory", at50, levels[-1], max(levels)))
-    print(f"{args.photos} photos of 24-200 px sides, {args.model}, CPU, one thread\n")
+        for backend in args.backends.split(","):
+            for trim in (True, False):
+                out = Path(tmp) / f"out-{backend}{int(trim)}"
+                r = subprocess.run([sys.executable, __file__, "--child", str(photos), str(out),
+                                    args.model, "1" if trim else "0", backend],
+                                   capture_output=True, text=True, check=True)
+                levels = json.loads(r.stdout.strip().splitlines()[-1])
+                at50 = levels[min(49, len(levels) - 1)]
+                rows.append((f"{backend}, " + ("as shipped (freed memory returned after each "
+                                                "photo)" if trim else "freed memory kept"),
+                             at50, levels[-1], max(levels)))
+    print(f"{args.photos} photos of 24-200 px sides, {args.model}, CPU\n")
     print("| run | RSS after 50 (MB) | RSS at the end (MB) | growth (MB) | peak (MB) |")
     print("|---|---|---|---|---|")
     for name, a, b, peak in rows:

@@ -8,6 +8,7 @@ import argparse
 import math
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from . import __version__
@@ -212,6 +213,8 @@ def main(argv=None) -> int:
     def on_tile(done, total, message):
         if total:
             bar.set_postfix_str(f"{state['file'][-30:]} {done}/{total} tiles", refresh=True)
+        elif message:  # one-time engine work, e.g. the first OpenVINO conversion
+            say(message)
 
     def on_result(res):
         results.append(res)
@@ -231,8 +234,10 @@ def main(argv=None) -> int:
             say(f"kernel: {save_kernel_next_to(res.outputs[0], runner.engine.last_kernel)}")
 
     interrupted = False
-    old_term = signal.signal(signal.SIGTERM, _on_sigterm) \
-        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL else None
+    # SIGTERM (a desktop logging out, `kill`) ends the run like Ctrl+C: report written
+    own_sigterm = threading.current_thread() is threading.main_thread() and \
+        signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    old_term = signal.signal(signal.SIGTERM, _on_sigterm) if own_sigterm else None
     try:
         runner.run(plans, on_file, on_tile, on_result)
     except (KeyboardInterrupt, _Terminated):

@@ -73,8 +73,9 @@ install -m 644 "$ICONS/deblur-studio.svg" "$ROOT/usr/share/icons/hicolor/scalabl
 install -m 644 packaging/linux/copyright "$ROOT/usr/share/doc/deblur-studio/copyright"
 command -v desktop-file-validate >/dev/null && { desktop-file-validate "$DESKTOP" || true; }
 
-# System libraries the bundle links to but does not carry must be in Depends (control.in).
-known="ld-linux-x86-64.so.2 ld-linux-aarch64.so.1 libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0
+# System libraries the bundle links to but does not carry must be in Depends (control.in), or in
+# Recommends for optional plugins (libOpenCL.so.1: OpenVINO's Intel GPU plugin only).
+known="libOpenCL.so.1 ld-linux-x86-64.so.2 ld-linux-aarch64.so.1 libc.so.6 libm.so.6 libdl.so.2 libpthread.so.0
 librt.so.1 libutil.so.1 libGL.so.1 libEGL.so.1 libfontconfig.so.1 libxcb.so.1 libxcb-icccm.so.4
 libxcb-keysyms.so.1 libwayland-client.so.0 libwayland-cursor.so.0 libwayland-egl.so.1"
 carried=$(find "$DIST" \( -type f -o -type l \) -name '*.so*' -printf '%f\n' | sort -u)

@@ -114,9 +114,29 @@ def test_cli_passes_backend_and_fp32(monkeypatch, tmp_path, sample_rgb):
 
 
 def test_device_menu_lists_openvino_devices(monkeypatch):
-    from deblur_app.engine.device import available_devices
+    from deblur_app.engine.backend import available_devices
     monkeypatch.setattr("deblur_app.engine.openvino_backend.intel_gpus",
                         lambda: [("intel-gpu:0", "Intel(R) Iris(R) Xe Graphics")])
     devices = dict(available_devices())
     assert devices["intel-gpu:0"] == "Intel GPU: Intel(R) Iris(R) Xe Graphics (OpenVINO)"
     assert devices["cpu"].startswith("CPU (OpenVINO, ")
+
+
+def test_time_estimate_comes_from_the_measured_speed(lite_weights):
+    eng = open_engine(lite_weights, None, "cpu", "torch", 0, 64, "fp32")
+    assert eng.estimate_seconds(1000, 1000) is None          # nothing measured yet
+    res = eng.run(np.zeros((128, 256, 3), np.float32), scales=("fine",))
+    one_mp = eng.estimate_seconds(1000, 1000)
+    assert one_mp == pytest.approx(res.seconds / (128 * 256 / 1e6), rel=0.5)
+    assert eng.estimate_seconds(2000, 1000) == pytest.approx(2 * one_mp)
+
+
+def test_openvino_and_torch_memory_errors_are_recognised():
+    import torch
+
+    from deblur_app.engine.device import is_out_of_memory
+    assert is_out_of_memory(RuntimeError("Exception from src/inference/src/cpp/infer_request.cpp:"
+                                         "223: std::bad_alloc"))
+    assert is_out_of_memory(RuntimeError("[GPU] out of GPU resources"))
+    assert is_out_of_memory(torch.OutOfMemoryError("CUDA out of memory"))
+    assert not is_out_of_memory(RuntimeError("shape mismatch"))

@@ -5,7 +5,7 @@ import numpy as np
 from PIL import Image
 
 from deblur_app.batch import BatchOptions, BatchRunner, collect_jobs
-from deblur_app.engine import Deblurrer
+from deblur_app.engine import open_engine
 from deblur_app.imaging.io import read_photo
 
 
@@ -22,7 +22,7 @@ def test_strength_zero_gives_the_original_and_start_is_announced(tmp_path, lite_
     src = _folder(tmp_path)
     jobs, problems = collect_jobs([src])
     assert len(jobs) == 3 and not problems
-    eng = Deblurrer.from_weights(lite_weights, device="cpu")
+    eng = open_engine(lite_weights, None, "cpu", "auto", None, 64, "auto")
     started = []
     runner = BatchRunner(eng, BatchOptions(tmp_path / "out", strength=0.0))
     results = runner.run(jobs, on_start=lambda i, job: started.append((i, job.source.name)))
@@ -37,7 +37,7 @@ def test_strength_zero_gives_the_original_and_start_is_announced(tmp_path, lite_
 def test_pause_holds_and_cancel_marks_the_rest(tmp_path, lite_weights):
     src = _folder(tmp_path, 4)
     jobs, _ = collect_jobs([src])
-    eng = Deblurrer.from_weights(lite_weights, device="cpu")
+    eng = open_engine(lite_weights, None, "cpu", "auto", None, 64, "auto")
     runner = BatchRunner(eng, BatchOptions(tmp_path / "out"))
     done = []
 

@@ -334,3 +334,36 @@ def test_batch_options_check_uses_the_same_limits(tmp_path):
         BatchRunner(None, BatchOptions(tmp_path, post=PostSettings(sharpen_radius=1e6)))
     with pytest.raises(ValueError, match="suffix"):
         BatchRunner(None, BatchOptions(tmp_path, suffix="../x"))
+
+
+def test_sigterm_ends_the_run_with_its_report(tmp_path):
+    """`kill` (SIGTERM) on a running `deblur`: the photo in progress is abandoned cleanly, the
+    report is written, the exit code says interrupted, no temporary file is left."""
+    import signal
+    import subprocess
+    import sys
+    photos = [_photo(tmp_path / "in" / f"{i}.png", 20 * i) for i in range(6)]
+    report = tmp_path / "r.json"
+    out = tmp_path / "out"
+    tests = Path(__file__).parent
+    code = (f"import sys; sys.path.insert(0, {str(tests)!r})\n"
+            "from conftest import IdentityEngine\n"
+            "import deblur_app.cli as cli\n"
+            "cli.open_engine = lambda *a, **k: IdentityEngine(delay=0.5, tiles=4)\n"
+            "sys.exit(cli.main(sys.argv[1:]))\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, *map(str, photos), "-o", str(out),
+                             "--report", str(report)], stderr=subprocess.PIPE, text=True,
+                            cwd=tests.parent)
+    lines = []
+    for line in proc.stderr:                      # wait for the first finished photo
+        lines.append(line)
+        if line.startswith("done:"):
+            break
+    proc.send_signal(signal.SIGTERM)
+    _, rest = proc.communicate(timeout=60)
+    assert proc.returncode == 130, "".join(lines) + rest
+    data = json.loads(report.read_text())
+    statuses = [f["status"] for f in data["files"]]
+    assert statuses[0] == "done" and statuses[-1] == "cancelled" and len(statuses) == 6
+    assert "interrupted:" in rest and "Traceback" not in rest
+    assert not [p for p in out.rglob("*") if p.name.startswith(".")]

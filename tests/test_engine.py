@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from deblur_app.engine import CancelToken, Cancelled, Deblurrer
+from deblur_app.engine import CancelToken, Cancelled, Deblurrer, open_engine
 from deblur_app.engine.tiling import plan_tiles, tile_layout
 from deblur_app.model import MIMOUNet, NetConfig, get_variant
 from deblur_app.training.metrics import psnr
@@ -11,7 +11,7 @@ from deblur_app.training.metrics import psnr
 
 @pytest.fixture(scope="module")
 def lite(lite_weights):
-    return Deblurrer.from_weights(lite_weights, device="cpu")
+    return open_engine(lite_weights, None, "cpu", "auto", None, 64, "auto")
 
 
 def test_tiled_equals_whole_image_on_a_real_photo(lite, sample_rgb):
@@ -146,7 +146,7 @@ def test_restores_better_than_input(lite):
     from deblur_app.training.degrade import degrade, random_spec
     sharp = dead_leaves(rng, 256 + 64)
     x = torch.from_numpy(sharp).permute(2, 0, 1)[None].float() / 255
-    spec = random_spec(rng, 320, 320, kind="shake", strength=0.3, jpeg_prob=0)
+    spec = random_spec(rng, 320, 320, kind="shake", severity=0.3, jpeg_prob=0)
     blurred, target = degrade(x, [spec], 32, generator=torch.Generator().manual_seed(0))
     b = blurred[0].permute(1, 2, 0).numpy()
     t = target[0].permute(1, 2, 0).numpy()

@@ -17,7 +17,7 @@ import tifffile
 from PIL import Image, ImageCms, ImageOps
 
 from deblur_app.batch import BatchOptions, BatchRunner, collect_jobs
-from deblur_app.engine import Deblurrer
+from deblur_app.engine import open_engine
 from deblur_app.imaging.formats import (SUPPORTED_EXTENSIONS, is_supported, open_dialog_filter,
                                         output_format_for)
 from deblur_app.imaging.io import read_photo, read_raw_preview, write_photo
@@ -226,7 +226,7 @@ def test_batch_runner_writes_the_record_of_the_network_and_settings(tmp_path, li
     folder.mkdir()
     Image.fromarray(stored_pixels()).save(folder / "a.jpg")
     jobs, _ = collect_jobs([folder])
-    engine = Deblurrer.from_weights(lite_weights, device="cpu")
+    engine = open_engine(lite_weights, None, "cpu", "auto", None, 64, "auto")
     from deblur_app.imaging.postprocess import PostSettings
 
     options = BatchOptions(tmp_path / "out", post=PostSettings(contrast=0.3), strength=0.7)
@@ -380,7 +380,7 @@ def test_multi_page_tiff_and_animation_say_only_the_first_frame_is_used(tmp_path
     assert any("first of its 4 frames" in n for n in read_photo(anim).notes)
     assert read_photo(tmp_path / "in" / "pages.tif").pixels.shape == (H, W, 3)
     jobs, _ = collect_jobs([pages.parent])
-    engine = Deblurrer.from_weights(lite_weights, device="cpu")
+    engine = open_engine(lite_weights, None, "cpu", "auto", None, 64, "auto")
     results = BatchRunner(engine, BatchOptions(tmp_path / "out")).run(jobs)
     notes = {Path(r.source).name: r.notes for r in results}
     assert any("first of its 4 frames" in n for n in notes["anim.webp"])

@@ -91,3 +91,18 @@ def test_two_measures_of_detail():
     assert mean_gradient(flat) == 0 and gradient_energy(flat) == 0
     assert mean_gradient(edges) > 0.2 and gradient_energy(edges) > mean_gradient(edges) * 0.4
     assert gradient_energy(np.zeros((1, 5, 3))) == 0.0
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".png", ".webp", ".tif", ".bmp"])
+def test_completeness_check_spots_cut_files(tmp_path, ext):
+    from deblur_app.imaging.completeness import is_complete
+    from deblur_app.imaging.io import write_photo
+    rng = np.random.default_rng(1)
+    whole = write_photo(tmp_path / f"whole{ext}", rng.random((64, 80, 3), dtype=np.float32))
+    assert is_complete(whole)
+    data = whole.read_bytes()
+    for frac in (0.0, 0.3, 0.9):
+        cut = tmp_path / f"cut{frac}{ext}"
+        cut.write_bytes(data[:int(len(data) * frac)])
+        assert not is_complete(cut), (ext, frac)
+    assert not is_complete(tmp_path / "missing.jpg")

@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("kind", K.KINDS)
-@pytest.mark.parametrize("strength", [0.0, 0.5, 1.0])
-def test_kernels_sum_to_one_and_fit(kind, strength):
-    k = K.random_kernel(np.random.default_rng(1), kind, strength)
+@pytest.mark.parametrize("severity", [0.0, 0.5, 1.0])
+def test_kernels_sum_to_one_and_fit(kind, severity):
+    k = K.random_kernel(np.random.default_rng(1), kind, severity)
     assert k.shape == (K.KERNEL_SIZE, K.KERNEL_SIZE) and k.dtype == np.float32
     assert abs(float(k.sum()) - 1) < 1e-5 and (k >= 0).all()
     # nothing touches the border: the whole blur fits in the kernel
@@ -65,7 +65,7 @@ def test_camera_blur_identity_and_variation():
     x = _img(rng)
     eye = torch.eye(3).expand(1, 8, 3, 3).contiguous()
     assert torch.allclose(blur_with_camera_paths(x, eye), x, atol=1e-4)
-    spec = random_spec(rng, 96, 96, kind="camera", strength=1.0)
+    spec = random_spec(rng, 96, 96, kind="camera", severity=1.0)
     y = blur_with_camera_paths(x, torch.from_numpy(spec.camera)[None])
     assert not torch.allclose(y, x, atol=1e-2)
 
@@ -73,14 +73,14 @@ def test_camera_blur_identity_and_variation():
 def test_degrade_pipeline_shapes_and_highlights():
     rng = np.random.default_rng(5)
     x = _img(rng, 160).repeat(len(BLUR_KINDS), 1, 1, 1)
-    specs = [random_spec(rng, 160, 160, kind=k, strength=0.5) for k in BLUR_KINDS]
+    specs = [random_spec(rng, 160, 160, kind=k, severity=0.5) for k in BLUR_KINDS]
     blurred, sharp = degrade(x, specs, 32, generator=torch.Generator().manual_seed(0))
     assert blurred.shape == sharp.shape == (len(BLUR_KINDS), 3, 96, 96)
     assert blurred.min() >= 0 and blurred.max() <= 1
     # highlights: a bright dot smears wider when boosted (light sources exceed 1 before clipping)
     dot = torch.zeros(1, 3, 160, 160)
     dot[..., 80, 80] = 1.0
-    base = random_spec(np.random.default_rng(6), 160, 160, kind="linear", strength=0.5)
+    base = random_spec(np.random.default_rng(6), 160, 160, kind="linear", severity=0.5)
     base.shot = base.read = base.highlight_gain = 0.0
     base.jpeg_quality = 0
     dim, _ = degrade(dot, [base], 32)

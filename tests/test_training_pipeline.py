@@ -1,5 +1,10 @@
 """The training data made on the device (run here on the CPU at small sizes): batched kernels,
-the photo bank, every blur mode, JPEG-like compression, determinism for a seed."""
+the photo bank, every blur mode, JPEG-like compression, determinism for a seed.
+
+On a GPU machine: ``DEBLUR_TEST_DEVICE=cuda python -m pytest tests/test_training_pipeline.py``
+runs the same tests with every tensor and generator on the GPU."""
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -13,10 +18,31 @@ from deblur_app.training.sharp_bank import SharpBank, augment, leaves_images
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+DEVICE = os.environ.get("DEBLUR_TEST_DEVICE", "cpu")
+
+
+@pytest.fixture(autouse=True)
+def on_device():
+    if DEVICE == "cpu":
+        yield
+        return
+    torch.set_default_device(DEVICE)
+    yield
+    torch.set_default_device("cpu")
 
 
 def _gen(seed=0):
-    return torch.Generator().manual_seed(seed)
+    return torch.Generator(DEVICE).manual_seed(seed)
+
+
+def _t(a: np.ndarray) -> torch.Tensor:
+    """An HxWx3 array as a (3, H, W) float tensor in [0, 1] on the test device."""
+    a = torch.from_numpy(np.ascontiguousarray(a)).to(DEVICE).permute(2, 0, 1).float()
+    return a / 255 if a.max() > 1 else a
+
+
+def _np(x: torch.Tensor) -> np.ndarray:
+    return x.permute(1, 2, 0).cpu().numpy()
 
 
 @pytest.mark.parametrize("kind", BK.KINDS)
@@ -61,11 +87,18 @@ def test_rasterise_is_bilinear():
 
 def test_bank_crops_shapes_orientation_and_symmetries():
     rng = np.random.default_rng(5)
-    portrait = dead_leaves(rng, 160)[:, :100]      # 160 x 100: stored turned
+    portrait = dead_leaves(rng, 160)[:, :100]      # 160 x 100
     tiny = dead_leaves(rng, 40)                    # too small for the crops: never drawn
-    bank = SharpBank([portrait, tiny], "cpu", leaves=leaves_images(1, 1, 96),
+    bank = SharpBank([portrait, tiny], DEVICE, leaves=leaves_images(1, 1, 96),
                      leaves_share=0.25)
-    assert bank.images.shape == (3, 100, 160, 3) and bank.images.dtype == torch.uint8
+    assert bank.nbytes == (160 * 100 + 40 * 40 + 96 * 96) * 3  # uint8, no padding
+    # a crop is exactly a window of its photo
+    only = SharpBank([portrait], DEVICE, leaves_share=0.0)
+    one = only._cut(_gen(15), 1, 64)[0]
+    ref = _t(portrait)
+    hits = [(y, x) for y in range(160 - 63) for x in range(100 - 63)
+            if torch.equal(ref[:, y:y + 64, x:x + 64], one)]
+    assert len(hits) == 1
     x = bank.crops(_gen(6), 8, 64, margin=8)
     assert x.shape == (8, 3, 64, 64) and x.dtype == torch.float32
     assert 0 <= float(x.min()) and float(x.max()) <= 1
@@ -80,26 +113,43 @@ def test_bank_crops_shapes_orientation_and_symmetries():
 
 def _sharp_batch(n, size, seed=8):
     rng = np.random.default_rng(seed)
-    return torch.stack([torch.from_numpy(dead_leaves(rng, size)).permute(2, 0, 1).float() / 255
-                        for _ in range(n)])
+    return torch.stack([_t(dead_leaves(rng, size)) for _ in range(n)])
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_every_mode_makes_a_blurred_pair(mode):
     cfg = SynthConfig(patch=48, kernel=33, highlight_share=0.0, jpeg_share=0.0, long_share=1.0)
     sharp = _sharp_batch(3, cfg.full)
-    m = MODES.index(mode)
-    blurred, target = synthesize(sharp, _gen(9), cfg, torch.full((3,), m))
+    counts = [3 if m == mode else 0 for m in MODES]
+    blurred, target = synthesize(sharp, _gen(9), cfg, counts)
     assert blurred.shape == target.shape == (3, 3, 48, 48)
     assert torch.allclose(blurred * 255, torch.round(blurred * 255), atol=1e-3)  # 8-bit
     inner = sharp[..., cfg.margin:-cfg.margin, cfg.margin:-cfg.margin]
     edges = lambda x: float((x[..., 1:] - x[..., :-1]).abs().mean())
-    assert edges(blurred) < edges(target)  # blurred has lost detail (noise is small)
+    if mode == "none":  # only noise and 8 bits: the input is the target, nearly
+        assert float((blurred - target).abs().mean()) < 0.02
+    else:
+        assert edges(blurred) < edges(target)  # blurred has lost detail (noise is small)
     if mode == "gopro":
         # the target is the middle frame: a foreground layer from another sample on top
         assert not torch.allclose(target, inner, atol=1e-3)
     else:
         assert torch.allclose(target, inner, atol=1e-4)  # without highlights: the crop itself
+
+
+def test_gopro_target_shows_another_crop_inside_the_moving_object():
+    # half of the samples blurred in sRGB values, half in linear light: the foreground layer
+    # must be taken into each sample's own space
+    cfg = SynthConfig(patch=48, kernel=33, highlight_share=0.0, jpeg_share=0.0, gamma_share=0.5)
+    sharp = _sharp_batch(6, cfg.full, seed=16)
+    _, target = synthesize(sharp, _gen(17), cfg, [0, 0, 0, 0, 0, 6, 0])
+    inner = sharp[..., cfg.margin:-cfg.margin, cfg.margin:-cfg.margin]
+    other = torch.roll(inner, 1, dims=0)
+    changed = (target - inner).abs().amax(dim=1) > 1e-3
+    from_other = (target - other).abs().amax(dim=1) < 1e-4
+    for i in range(6):  # inside the object the middle frame is exactly the other crop
+        assert changed[i].any()
+        assert float((changed[i] & from_other[i]).sum()) > 0.7 * float(changed[i].sum())
 
 
 def test_blur_in_linear_light_brightens_and_in_srgb_values_does_not():
@@ -108,7 +158,7 @@ def test_blur_in_linear_light_brightens_and_in_srgb_values_does_not():
     for share in (0.0, 1.0):
         cfg = SynthConfig(patch=48, kernel=33, highlight_share=0.0, jpeg_share=0.0,
                           long_share=1.0, gamma_share=share)
-        b, t = synthesize(sharp, _gen(14), cfg, torch.zeros(4, dtype=torch.long))
+        b, t = synthesize(sharp, _gen(14), cfg, [4, 0, 0, 0, 0, 0, 0])
         shift[share] = float((b - t).mean())
     assert shift[0.0] > 0.004 and abs(shift[1.0]) < 0.002
 
@@ -124,17 +174,17 @@ def test_jpeg_like_matches_a_real_codec():
     from deblur_app.training.degrade import jpeg_roundtrip
     from deblur_app.training.metrics import psnr
     img = dead_leaves(np.random.default_rng(11), 96).astype(np.float32) / 255
-    x = torch.from_numpy(img).permute(2, 0, 1)[None]
+    x = _t(img)[None]
     for q in (60, 85):
-        ours = jpeg_like(x, torch.tensor([q]))[0].permute(1, 2, 0).numpy()
+        ours = _np(jpeg_like(x, torch.tensor([q]))[0])
         assert psnr(ours, jpeg_roundtrip(img, q)) > 33  # OpenCV's libjpeg, 4:2:0 as ours
         assert psnr(ours, img) < 30                     # and it does lose detail
-    near = jpeg_like(x, torch.tensor([100]))[0].permute(1, 2, 0).numpy()
+    near = _np(jpeg_like(x, torch.tensor([100]))[0])
     assert psnr(near, img) > 45
 
 
 def test_batches_are_deterministic_for_a_seed_and_resume_exactly():
-    bank = SharpBank([], "cpu", leaves=leaves_images(3, 2, 160), leaves_share=1.0)
+    bank = SharpBank([], DEVICE, leaves=leaves_images(3, 2, 160), leaves_share=1.0)
     cfg = SynthConfig(patch=32, kernel=33)
     a, b = BatchMaker(bank, cfg, seed=5), BatchMaker(bank, cfg, seed=5)
     first = a.next(6)

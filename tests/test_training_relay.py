@@ -173,6 +173,9 @@ def test_relay_runs_a_chunk_evaluates_and_adopts(tmp_path, lite_weights):
     assert "## Real blurred photos" in report and "mimo-unet-lite.new.safetensors" in report
     assert {p.name for p in out.iterdir()} >= {"mimo-unet-lite.new.safetensors", "train.log",
                                                "mimo-unet-lite.new.train-state.safetensors"}
+    from deblur_app.training.relay import _stored_half
+    assert not _stored_half(out / "mimo-unet-lite.new.safetensors")  # as the shipped file
+    assert _stored_half(ROOT / "weights" / "mimo-unet.safetensors")
     # adopt: the log row always, the weights only when shipped
     for ship in (False, True):
         info.update(ship=ship, row=f"| row shipped={ship} |")
@@ -187,6 +190,21 @@ def test_relay_runs_a_chunk_evaluates_and_adopts(tmp_path, lite_weights):
     assert log.count("| row shipped=") == 2 and log.startswith("# Training log")
     append_log_row("| row shipped=True |", tmp_path / "LOG.md")  # adopting twice: one row
     assert (tmp_path / "LOG.md").read_text().count("| row shipped=True |") == 1
+
+
+def test_stage_copies_the_real_pairs_and_adds_up_what_travels(tmp_path, capsys):
+    real = _real_pairs(tmp_path / "real")
+    pack = _photos(tmp_path / "pack", n=1, size=64)
+    dest = tmp_path / "staged"
+    assert relay_main(["stage", "--real", str(real), "--pack", str(pack), "--dest",
+                       str(dest)]) == 0
+    assert sorted(p.name for p in (dest / "sharp").iterdir()) == \
+        sorted(p.name for p in (real / "sharp").iterdir())
+    out = capsys.readouterr().out
+    assert "working tree" in out and "of 64" in out and "carry" in out
+    with pytest.raises(SystemExit, match="no training pack"):
+        relay_main(["stage", "--real", str(real), "--pack", str(tmp_path / "none"), "--dest",
+                    str(dest)])
 
 
 def test_the_shipped_training_log_has_its_history():
@@ -207,3 +225,18 @@ def test_throughput_bench_runs(tmp_path, capsys):
     assert set(res["patches_per_s"]) == {"data only", "model only", "both"}
     assert all(v > 0 for v in res["patches_per_s"].values())
     assert "| both |" in capsys.readouterr().out
+
+
+def test_the_relay_needs_nothing_the_gpu_machine_lacks():
+    """The lent GPU machine has torch, numpy, OpenCV, Pillow, tifffile, safetensors, but not the
+    desktop app's other dependencies: the relay and the bench must not import them."""
+    code = ("import sys, runpy; import deblur_app.training.relay, deblur_app.training.train; "
+            "runpy.run_path('bench/train_throughput.py', run_name='not_main'); "
+            "print(sorted(m for m in ('platformdirs', 'PySide6', 'openvino', 'rawpy', "
+            "'pillow_heif', 'pyexiv2', 'exiv2') if m in sys.modules))")
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip().splitlines()[-1] == "[]"

@@ -24,6 +24,7 @@ from ..atomic import remove_stale_temporaries
 from ..engine import CancelToken, Cancelled
 from ..engine.progress import Progress, no_progress
 from ..engine.scales import SCALES
+from ..imaging.completeness import is_complete
 from ..imaging.io import ImageReadError, read_photo, write_photo
 from ..imaging.postprocess import PostSettings, check_strength, finish
 from ..imaging.record import read_record, record_for
@@ -79,17 +80,6 @@ def failed_inputs(problems: list[Problem]) -> list[FileResult]:
     return [FileResult(p.path, "failed", reason=str(p)) for p in problems if p.failed]
 
 
-def is_complete_photo(path: Path) -> bool:
-    """Whether ``path`` is a photo that decodes completely (an earlier result worth keeping)."""
-    try:
-        if path.stat().st_size == 0:
-            return False
-        read_photo(path)
-        return True
-    except (ImageReadError, OSError, ValueError, MemoryError):
-        return False
-
-
 def is_own_result(path: Path) -> bool:
     """Whether ``path`` was written by Deblur Studio (it carries our processing record)."""
     return read_record(path) is not None
@@ -123,7 +113,7 @@ class BatchRunner:
     def plan(self, jobs: list[Job], inputs: list[Path] | None = None) -> list[PlannedJob]:
         opt = self.options
         return plan_outputs(jobs, opt.outdir, opt.scales, opt.suffix, opt.fmt, opt.existing,
-                            is_complete_photo, is_own_result, inputs)
+                            is_complete, is_own_result, inputs)
 
     def run(self, jobs: list[Job] | list[PlannedJob], progress: Progress = no_progress,
             tile_progress: Progress = no_progress,

@@ -1,5 +1,6 @@
 """Inference: backend and device choice, tiling, the three scales, progress and cancellation."""
-from .device import available_devices, resolve_device
+from .backend import available_devices
+from .device import resolve_device
 from .inference import Deblurrer, Restored
 from .opening import default_model, open_engine
 from .progress import CancelToken, Cancelled, Eta, Progress, format_seconds

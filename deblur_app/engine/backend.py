@@ -18,7 +18,9 @@ import functools
 import importlib.util
 import os
 
-from .device import resolve_device
+import torch
+
+from .device import mps_available, resolve_device
 
 BACKENDS = ("auto", "torch", "openvino")
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
@@ -113,6 +115,21 @@ def make_backend(model, device: str, backend: str, precision: str,
         kind = "cpu" if dev == "cpu" else "gpu"
         return OpenVINOBackend(model, dev, resolve_precision(precision, kind))
     from .torch_backend import TorchBackend
-    import torch
     tdev = torch.device(dev)
     return TorchBackend(model, tdev, resolve_precision(precision, tdev.type), channels_last)
+
+
+def available_devices() -> list[tuple[str, str]]:
+    """(id, human name) of every device the app can use, best first."""
+    out = []
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            out.append((f"cuda:{i}", f"GPU {i}: {torch.cuda.get_device_name(i)}"))
+    if mps_available():
+        out.append(("mps", "Apple GPU (Metal)"))
+    if openvino_installed():
+        from .openvino_backend import intel_gpus
+        out.extend((dev, f"Intel GPU: {name} (OpenVINO)") for dev, name in intel_gpus())
+    runtime = "OpenVINO" if openvino_installed() else "PyTorch"
+    out.append(("cpu", f"CPU ({runtime}, {'bfloat16' if native_bf16() else 'float32'})"))
+    return out

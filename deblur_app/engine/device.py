@@ -1,27 +1,10 @@
-"""Where the network can run: CUDA, Apple MPS, Intel GPUs (through OpenVINO) and the CPU."""
+"""PyTorch's devices: CUDA, then Apple MPS, then the CPU; their memory errors."""
 from __future__ import annotations
 
 import torch
 
 
-def available_devices() -> list[tuple[str, str]]:
-    """(id, human name) of every device the app can use, best first."""
-    out = []
-    if torch.cuda.is_available():
-        for i in range(torch.cuda.device_count()):
-            out.append((f"cuda:{i}", f"GPU {i}: {torch.cuda.get_device_name(i)}"))
-    if _mps_available():
-        out.append(("mps", "Apple GPU (Metal)"))
-    from .backend import native_bf16, openvino_installed
-    if openvino_installed():
-        from .openvino_backend import intel_gpus
-        out.extend((dev, f"Intel GPU: {name} (OpenVINO)") for dev, name in intel_gpus())
-    runtime = "OpenVINO" if openvino_installed() else "PyTorch"
-    out.append(("cpu", f"CPU ({runtime}, {'bfloat16' if native_bf16() else 'float32'})"))
-    return out
-
-
-def _mps_available() -> bool:
+def mps_available() -> bool:
     mps = getattr(torch.backends, "mps", None)
     return bool(mps and mps.is_available())
 
@@ -35,7 +18,7 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda", 0)
-        if _mps_available():
+        if mps_available():
             return torch.device("mps")
         return torch.device("cpu")
     if name.startswith("cuda"):
@@ -46,7 +29,7 @@ def resolve_device(name: str = "auto") -> torch.device:
             raise ValueError(f"{name}: only {torch.cuda.device_count()} CUDA GPU(s) found")
         return dev
     if name == "mps":
-        if not _mps_available():
+        if not mps_available():
             raise ValueError("Apple MPS is not available here; use --device cpu or auto")
         return torch.device("mps")
     if name == "cpu":
@@ -60,7 +43,7 @@ def is_out_of_memory(exc: BaseException) -> bool:
     text = str(exc).lower()
     return isinstance(exc, (RuntimeError, MemoryError)) and (
         "out of memory" in text or "mps backend out" in text or "can't allocate memory" in text
-        or "out of gpu resources" in text or isinstance(exc, MemoryError))
+        or "out of gpu resources" in text or "bad_alloc" in text or isinstance(exc, MemoryError))
 
 
 def free_device_memory(device: torch.device) -> None:

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from ..model import MIMOUNet, Variant, load_model
+from ..model import MIMOUNet, Variant
 from .backend import make_backend
 from .device import is_out_of_memory
 from .progress import CancelToken, Progress, no_progress
@@ -68,15 +67,6 @@ class Deblurrer:
         self.overlap = int(overlap)
         self.seconds_per_mp: float | None = None  # measured on the last run (for ETAs)
         self._cpu_fallback = None
-
-    @classmethod
-    def from_weights(cls, path: str | Path, device: str = "auto", tile: int | None = None,
-                     overlap: int = DEFAULT_OVERLAP, precision: str = "auto",
-                     backend: str = "auto", channels_last: bool | None = None) -> "Deblurrer":
-        model, variant = load_model(path)
-        return cls(model, variant, device=device, tile=tile, overlap=overlap,
-                   precision=precision, backend=backend, channels_last=channels_last,
-                   source=str(path))
 
     @property
     def device(self) -> str:
@@ -143,12 +133,11 @@ class Deblurrer:
 
     # -- internals ----------------------------------------------------------------------------
     def _cpu_backend(self):
+        """The CPU, with the runtime the user chose (auto, torch or openvino all run there)."""
         if self._cpu_fallback is None:
-            choice = self.backend_choice if self.backend_choice != "openvino" or \
-                self.backend.name == "openvino" else "auto"
             self._cpu_fallback = make_backend(
-                self.model, "cpu", choice, "fp32" if self.precision == "fp32" else "auto",
-                self.channels_last)
+                self.model, "cpu", self.backend_choice,
+                "fp32" if self.precision == "fp32" else "auto", self.channels_last)
         return self._cpu_fallback
 
     def _run(self, backend, image, scales, tile, progress, cancel):

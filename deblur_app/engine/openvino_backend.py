@@ -14,12 +14,18 @@ import functools
 import hashlib
 import os
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 _PRECISION = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+KEEP_MODELS = 8          # converted models kept in the cache (the most recently used)
+# Input shapes whose prepared kernels the CPU plugin keeps.  Its default (5000) let a batch of
+# photos of many sizes grow by ~90 MB; 16 keeps it flat (bench/batch_memory.py) while a photo's
+# tiles (one or a few shapes, steps of 32 px) always hit.
+CPU_SHAPE_CACHE = 16
 
 
 @functools.lru_cache(maxsize=1)
@@ -82,6 +88,30 @@ def model_key(model) -> str:
     return h.hexdigest()[:20]
 
 
+def _forget_old(folder: Path, keep: int) -> None:
+    """Remove all but the ``keep`` most recently used converted models."""
+    models = sorted(folder.glob("*.xml"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for xml in models[keep:]:
+        for f in (xml, xml.with_suffix(".bin")):
+            f.unlink(missing_ok=True)
+
+
+def _read_cached(path: Path):
+    """The converted model at ``path``, or None when it is not there (or was just removed by
+    another instance making room: then it is converted again)."""
+    if not path.is_file():
+        return None
+    try:
+        model = core().read_model(str(path))
+    except RuntimeError:
+        return None
+    try:
+        os.utime(path)                          # recently used: kept longest
+    except OSError:                             # a read-only cache still serves
+        pass
+    return model
+
+
 class OpenVINOBackend:
     name = "openvino"
 
@@ -92,6 +122,7 @@ class OpenVINOBackend:
         self.precision = precision
         self.ov_device = openvino_device(device)
         self._request = None
+        self._lock = threading.Lock()            # one infer request: one caller at a time
         self.converted = False                  # did this backend convert (not read) the model
 
     # -- one-time work --------------------------------------------------------------------------
@@ -100,19 +131,30 @@ class OpenVINOBackend:
         return cache_dir() / f"mimo-unet-w{cfg.width}-d{cfg.depth}-{model_key(self.model)}.xml"
 
     def prepare(self, progress) -> None:
-        if self._request is not None:
-            return
+        with self._lock:
+            if self._request is None:
+                self._prepare(progress)
+
+    def _prepare(self, progress) -> None:
         path = self.cached_model_path()
-        if not path.is_file():
+        model = _read_cached(path)
+        if model is None:
             progress(0, 0, "Converting the network for OpenVINO (first use only)…")
             self._convert(path)
             self.converted = True
-        progress(0, 0, f"Preparing OpenVINO on {self.ov_device}…")
+            model = core().read_model(str(path))
         config = {"INFERENCE_PRECISION_HINT": _PRECISION[self.precision],
                   "PERFORMANCE_HINT": "LATENCY"}
         if self.kind == "gpu":  # building GPU kernels takes long: OpenVINO keeps them
+            progress(0, 0, f"Preparing the Intel GPU ({self.ov_device})…")
             config["CACHE_DIR"] = str(cache_dir() / "compiled")
-        compiled = core().compile_model(core().read_model(str(path)), self.ov_device, config)
+        else:
+            # the threads torch is given: the window leaves a core to itself (gui/app.py)
+            import torch
+            config["INFERENCE_NUM_THREADS"] = torch.get_num_threads()
+            # kernels prepared per input shape: a few recent shapes, not thousands (memory)
+            config["CPU_RUNTIME_CACHE_CAPACITY"] = str(CPU_SHAPE_CACHE)
+        compiled = core().compile_model(model, self.ov_device, config)
         self._request = compiled.create_infer_request()
 
     def _convert(self, path: Path) -> None:
@@ -133,14 +175,16 @@ class OpenVINOBackend:
             ov.save_model(converted, str(xml), compress_to_fp16=False)
             os.replace(xml.with_suffix(".bin"), path.with_suffix(".bin"))
             os.replace(xml, path)
+        _forget_old(path.parent, keep=KEEP_MODELS)
 
     # -- per tile -------------------------------------------------------------------------------
     def forward(self, crop: np.ndarray) -> list[np.ndarray]:
         """[coarse, mid, fine] of one H x W x 3 crop, each h x w x 3 float32."""
         x = np.ascontiguousarray(crop.transpose(2, 0, 1))[None]
-        self._request.infer({0: x})
-        return [np.array(self._request.get_output_tensor(i).data[0].transpose(1, 2, 0))
-                for i in range(3)]
+        with self._lock:
+            self._request.infer({0: x})
+            return [np.array(self._request.get_output_tensor(i).data[0].transpose(1, 2, 0))
+                    for i in range(3)]
 
     def free_memory(self) -> None:
         pass

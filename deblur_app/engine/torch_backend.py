@@ -1,6 +1,8 @@
 """The network run by PyTorch on CUDA, Apple MPS or the CPU (float16 / bfloat16 autocast)."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 
@@ -22,8 +24,9 @@ class TorchBackend:
         self.channels_last = (device.type in ("cuda", "cpu")) if channels_last is None \
             else channels_last
         fmt = torch.channels_last if self.channels_last else torch.contiguous_format
-        self.model = model.to(device, memory_format=fmt) if device.type != "cpu" \
-            else model.to(memory_format=fmt)
+        # a GPU gets its own copy: the CPU model stays for a memory fallback and for OpenVINO
+        self.model = copy.deepcopy(model).to(device, memory_format=fmt) \
+            if device.type != "cpu" else model.to(memory_format=fmt)
 
     def prepare(self, progress) -> None:
         pass
@@ -35,7 +38,7 @@ class TorchBackend:
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         dtype = _AUTOCAST.get(self.precision)
-        with torch.inference_mode(), torch.autocast(self.kind, dtype=dtype or torch.float32,
+        with torch.inference_mode(), torch.autocast(self.kind, dtype=dtype or torch.float16,
                                                     enabled=dtype is not None):
             outs = self.model(x)
         return [o[0].float().permute(1, 2, 0).cpu().numpy() for o in outs]

@@ -480,7 +480,11 @@ class BatchPanel(QWidget):
         self._tile_fraction = 0.0
 
     def _tile_progress(self, task, done: int, total: int, message: str) -> None:
-        if task is not self.task or total <= 0:
+        if task is not self.task:
+            return
+        if total <= 0:  # one-time engine work, e.g. the first OpenVINO conversion
+            if message:
+                self.photo_progress.setFormat(message)
             return
         self.photo_progress.setRange(0, total)
         self.photo_progress.setValue(done)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, Q
 
 from ..engine import Eta, default_model, format_seconds
 from ..engine.backend import device_kind
-from ..engine.device import available_devices
+from ..engine.backend import available_devices
 from ..batch import Job, plan_outputs, problems_text
 from ..batch.naming import DEFAULT_SUFFIX
 from ..imaging.formats import open_dialog_filter, output_format_for, save_dialog_filters

@@ -112,12 +112,12 @@ def max_length(size: int) -> float:
     return size - 8.0
 
 
-def kernels_for(gen: torch.Generator, kind: str, strength: torch.Tensor,
+def kernels_for(gen: torch.Generator, kind: str, severity: torch.Tensor,
                 size: int) -> torch.Tensor:
-    """(B, size, size) kernels of one ``kind`` for strengths in [0, 1] (1 = the longest that
+    """(B, size, size) kernels of one ``kind`` for severities in [0, 1] (1 = the longest that
     fits).  Scales as in :func:`.kernels.random_kernel` for the validation set's 65-px kernels;
     larger ``size`` means longer motion, with defocus and Gaussians unchanged."""
-    s = strength.clamp(0, 1)
+    s = severity.clamp(0, 1)
     if kind == "shake":
         return rasterise(shake_paths(gen, 3 + s * (max_length(size) - 3)), size)
     if kind == "linear":

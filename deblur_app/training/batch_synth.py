@@ -5,14 +5,16 @@
 
 Per sample (all as batched tensor operations, no DataLoader worker, no Python loop over samples):
 sharp crop with margin (:class:`.sharp_bank.SharpBank`), sRGB -> linear light, highlight boost, one
-of six blur modes, shot + read noise, back to sRGB, 8-bit quantisation and, for a share of samples,
-JPEG-like compression (8x8 DCT quantisation with the IJG tables, 4:2:0 chroma below quality 90).
+of seven modes (six blurs, or none), shot + read noise, back to sRGB, 8-bit quantisation and, for
+a share of samples, JPEG-like compression (8x8 DCT quantisation with the IJG tables, 4:2:0 chroma below quality 90).
 
-Blur modes (:data:`TRAIN_MIX`):
+Modes (:data:`TRAIN_MIX`):
 - ``shake``, ``linear``, ``defocus``, ``gaussian``: one kernel per sample
   (:mod:`.batch_kernels`), applied through the FFT;
 - ``camera``: a hand-held camera path over the exposure (rotation about a random point,
   translation, slight perspective), blur varying across the frame;
+- ``none``: no blur at all (noise and compression only): the shipped nets made nearly sharp
+  real photos worse, so a few samples teach the network to leave sharp detail alone;
 - ``gopro``: GoPro-like dynamic scenes: a short sequence of frames is rendered along a camera
   path, with a foreground layer (another crop, cut out by a soft ellipse) moving on its own path,
   and the frames are averaged in linear light.  The sharp target is the middle frame, whose
@@ -24,7 +26,7 @@ DeblurGAN's street set) may have averaged sRGB values; blurring in linear light 
 every photo, which the shipped weights do on all 32 real validation pairs (-0.009 on average).  So a
 share of samples (``gamma_share``) is blurred in sRGB values instead.
 
-A share of samples (``long_share``) get strengths from the long end, so long shake is well covered;
+A share of samples (``long_share``) get severities from the long end, so long shake is well covered;
 a larger ``kernel`` size allows longer motion (and needs a larger margin).  The sharp target is the
 sharp crop after the highlight boost, clipped: what the sensor would record without motion.
 """
@@ -41,9 +43,9 @@ from .degrade import (add_noise, blur_with_camera_paths, blur_with_kernels, boos
                       crop_margin, homography_grid, linear_to_srgb, quantize8, srgb_to_linear)
 from .sharp_bank import SharpBank
 
-MODES = ("shake", "linear", "defocus", "gaussian", "camera", "gopro")
-TRAIN_MIX = {"shake": 0.30, "linear": 0.08, "defocus": 0.05, "gaussian": 0.02,
-             "camera": 0.20, "gopro": 0.35}
+MODES = ("shake", "linear", "defocus", "gaussian", "camera", "gopro", "none")
+TRAIN_MIX = {"shake": 0.27, "linear": 0.08, "defocus": 0.05, "gaussian": 0.02,
+             "camera": 0.20, "gopro": 0.33, "none": 0.05}
 
 
 @dataclass
@@ -51,7 +53,7 @@ class SynthConfig:
     patch: int = 256               # training patch (without margin)
     kernel: int = 65               # kernel size; the margin is kernel // 2
     mix: dict = field(default_factory=lambda: dict(TRAIN_MIX))
-    long_share: float = 0.3        # samples whose strength is drawn from [0.6, 1]
+    long_share: float = 0.3        # samples whose severity is drawn from [0.6, 1]
     highlight_share: float = 0.5
     jpeg_share: float = 0.35
     jpeg_quality: tuple = (55, 95)
@@ -72,8 +74,8 @@ def _u(gen: torch.Generator, lo, hi, *shape) -> torch.Tensor:
     return lo + (hi - lo) * torch.rand(shape, generator=gen, device=gen.device)
 
 
-def strengths(gen: torch.Generator, n: int, long_share: float) -> torch.Tensor:
-    """Blur strengths in [0, 1]: a Kumaraswamy(1.3, 1.8) draw (close to the Beta(1.3, 1.8) of
+def severities(gen: torch.Generator, n: int, long_share: float) -> torch.Tensor:
+    """Blur severities in [0, 1]: a Kumaraswamy(1.3, 1.8) draw (close to the Beta(1.3, 1.8) of
     the validation set, and invertible in closed form), or U(0.6, 1) for ``long_share``."""
     u = _u(gen, 1e-6, 1 - 1e-6, n)
     base = (1 - (1 - u) ** (1 / 1.8)) ** (1 / 1.3)
@@ -81,12 +83,12 @@ def strengths(gen: torch.Generator, n: int, long_share: float) -> torch.Tensor:
     return torch.where(_u(gen, 0, 1, n) < long_share, long, base)
 
 
-def camera_paths(gen: torch.Generator, strength: torch.Tensor, h: int, w: int,
+def camera_paths(gen: torch.Generator, severity: torch.Tensor, h: int, w: int,
                  frames: int) -> torch.Tensor:
     """Homographies (B, frames, 3, 3) of a hand-held camera over one exposure, as
     :func:`.degrade.random_camera_path` draws them, batched; zero motion at the middle time."""
-    b, dev = strength.shape[0], strength.device
-    s = strength.clamp(0, 1).view(b, 1)
+    b, dev = severity.shape[0], severity.device
+    s = severity.clamp(0, 1).view(b, 1)
     t = torch.linspace(-0.5, 0.5, frames, device=dev).view(1, -1)
     freq = _u(gen, 1, 3, b, 1)
 
@@ -151,12 +153,12 @@ def render_dynamic(bg: torch.Tensor, fg: torch.Tensor, mask: torch.Tensor, cams:
     return blurred, bg * (1 - mask) + fg * mask
 
 
-def object_paths(gen: torch.Generator, strength: torch.Tensor, frames: int) -> torch.Tensor:
+def object_paths(gen: torch.Generator, severity: torch.Tensor, frames: int) -> torch.Tensor:
     """Object offsets (B, frames, 2) in px, zero at the middle frame: a velocity of up to
     ~60 px per exposure with some curvature."""
-    b = strength.shape[0]
-    t = torch.linspace(-0.5, 0.5, frames, device=strength.device).view(1, -1, 1)
-    speed = (4 + 56 * strength.clamp(0, 1) * _u(gen, 0.3, 1, b)).view(b, 1, 1)
+    b = severity.shape[0]
+    t = torch.linspace(-0.5, 0.5, frames, device=severity.device).view(1, -1, 1)
+    speed = (4 + 56 * severity.clamp(0, 1) * _u(gen, 0.3, 1, b)).view(b, 1, 1)
     ang = _u(gen, 0, 2 * math.pi, b, 1, 1)
     vel = torch.cat([torch.cos(ang), torch.sin(ang)], dim=-1) * speed
     curve = torch.randn((b, 1, 2), generator=gen, device=gen.device) * speed * 0.3
@@ -230,20 +232,24 @@ def jpeg_like(x: torch.Tensor, quality: torch.Tensor) -> torch.Tensor:
 
 # --- the whole degradation -----------------------------------------------------------------------
 
-def draw_modes(host: torch.Generator, n: int, mix: dict) -> torch.Tensor:
-    """(n,) indices into :data:`MODES`, drawn on the CPU: choosing the samples of each mode on
-    the host keeps the device from having to report back (no synchronisation per batch)."""
-    probs = torch.tensor([float(mix.get(m, 0.0)) for m in MODES])
-    return torch.multinomial(probs, n, replacement=True, generator=host)
+def draw_modes(host: torch.Generator, n: int, mix: dict) -> list[int]:
+    """How many of ``n`` samples get each mode of :data:`MODES`, drawn on the CPU.  The batch is
+    ordered by mode (samples are independent, so the order means nothing): each mode is then a
+    slice of the batch, and the device never has to report back which samples are which."""
+    probs = torch.tensor([float(mix.get(m, 0.0)) for m in MODES], device="cpu")
+    drawn = torch.multinomial(probs, n, replacement=True, generator=host)
+    return torch.bincount(drawn, minlength=len(MODES)).tolist()
 
 
 def synthesize(sharp: torch.Tensor, gen: torch.Generator, cfg: SynthConfig,
-               modes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(blurred, sharp target) without the margin for sharp sRGB crops with margin (B, 3, F, F).
-    ``modes`` (B,) on the CPU indexes :data:`MODES` (see :func:`draw_modes`)."""
+               counts: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(blurred, sharp target) without the margin for sharp sRGB crops with margin (B, 3, F, F):
+    the first ``counts[0]`` samples get the first of :data:`MODES`, the next ``counts[1]``
+    the second, and so on (see :func:`draw_modes`)."""
     b, dev = sharp.shape[0], sharp.device
-    modes = modes.cpu()
-    s = strengths(gen, b, cfg.long_share)
+    if sum(counts) != b:
+        raise ValueError(f"mode counts {counts} do not add up to the batch of {b}")
+    s = severities(gen, b, cfg.long_share)
     gain = torch.where(_u(gen, 0, 1, b) < cfg.highlight_share, _u(gen, 0, 4, b),
                        torch.zeros(b, device=dev))
     gamma = (_u(gen, 0, 1, b) < cfg.gamma_share).view(b, 1, 1, 1)
@@ -251,23 +257,26 @@ def synthesize(sharp: torch.Tensor, gen: torch.Generator, cfg: SynthConfig,
     target = lin.clone()
     out = torch.empty_like(lin)
     h, w = lin.shape[-2:]
-    for m, name in enumerate(MODES):  # a loop over the six modes, not over samples
-        idx = (modes == m).nonzero().view(-1)
-        if idx.numel() == 0:
+    start = 0
+    for name, n in zip(MODES, counts):  # a loop over the seven modes, not over samples
+        sl = slice(start, start + n)
+        start += n
+        if n == 0:
             continue
-        idx = idx.to(dev, non_blocking=True)
-        if name in BK.KINDS:
-            k = BK.kernels_for(gen, name, s[idx], cfg.kernel)
-            out[idx] = blur_with_kernels(lin[idx], k)
+        if name == "none":
+            out[sl] = lin[sl]
+        elif name in BK.KINDS:
+            out[sl] = blur_with_kernels(lin[sl], BK.kernels_for(gen, name, s[sl], cfg.kernel))
         elif name == "camera":
-            out[idx] = blur_with_camera_paths(lin[idx], camera_paths(gen, s[idx], h, w,
-                                                                     cfg.camera_frames))
-        else:  # gopro: the foreground layer is another sample's crop
-            fg = lin[torch.roll(torch.arange(b, device=dev), 1)][idx]
-            cams = camera_paths(gen, s[idx] * 0.6, h, w, cfg.gopro_frames)
-            obj = object_paths(gen, s[idx], cfg.gopro_frames)
-            mask = ellipse_masks(gen, idx.numel(), h)
-            out[idx], target[idx] = render_dynamic(lin[idx], fg, mask, cams, obj)
+            out[sl] = blur_with_camera_paths(lin[sl], camera_paths(gen, s[sl], h, w,
+                                                                   cfg.camera_frames))
+        else:  # gopro: the foreground layer is another sample's crop, in this one's space
+            fg = torch.roll(sharp, 1, dims=0)[sl]
+            fg = boost_highlights(torch.where(gamma[sl], fg, srgb_to_linear(fg)), gain[sl])
+            cams = camera_paths(gen, s[sl] * 0.6, h, w, cfg.gopro_frames)
+            obj = object_paths(gen, s[sl], cfg.gopro_frames)
+            mask = ellipse_masks(gen, n, h)
+            out[sl], target[sl] = render_dynamic(lin[sl], fg, mask, cams, obj)
     out = crop_margin(out, cfg.margin)
     shot = 10 ** _u(gen, -5, -2.5, b)
     read = 10 ** _u(gen, -4, -2, b)

@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 
 PHOTO_EXTS = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
-VAL_EVERY = 8
-PREPARED_MARKER = "PREPARED"  # in a folder whose photos are already downscaled (a pack)  # one photo in eight (by a hash of its name) is kept for validation
+VAL_EVERY = 8  # one photo in eight (by a hash of its name) is kept for validation
+PREPARED_MARKER = "PREPARED"  # in a folder whose photos are already downscaled (a pack)
 
 
 def is_validation(name: str) -> bool:

@@ -1,7 +1,10 @@
 """Synthetic blur that looks like real photos, as small composable steps on image batches.
 
-All steps work on float tensors ``(B, 3, H, W)`` on any device (the GPU does the heavy part during
-training), so the same code makes training pairs and the fixed validation set.  Order of a full
+All steps work on float tensors ``(B, 3, H, W)`` on any device.  :func:`degrade` with per-sample
+:class:`BlurSpec` (NumPy kernels) makes the fixed validation set, unchanged so that scores stay
+comparable; training batches are made by :mod:`.batch_synth`, which reuses the steps here
+(linear light, highlights, FFT and camera-path blur, noise) with kernels drawn on the device.
+Order of a full
 degradation (see :func:`degrade`): sRGB -> linear light, highlight boost (light sources may exceed
 1 before clipping, so they smear like real ones), blur (uniform kernel or spatially varying camera
 rotation/perspective over the exposure), shot + read noise, clip, back to sRGB, 8-bit quantisation,
@@ -64,7 +67,7 @@ def homography_grid(h: int, w: int, mats: torch.Tensor) -> torch.Tensor:
     return torch.stack([gx, gy], dim=-1).reshape(-1, h, w, 2)
 
 
-def random_camera_path(rng: np.random.Generator, h: int, w: int, strength: float,
+def random_camera_path(rng: np.random.Generator, h: int, w: int, severity: float,
                        frames: int = 24) -> np.ndarray:
     """Homographies (frames, 3, 3) of a hand-held camera over one exposure.
 
@@ -72,7 +75,7 @@ def random_camera_path(rng: np.random.Generator, h: int, w: int, strength: float
     perspective tilt, each following a smooth random path: blur differs across the frame, as in
     real hand-held shots and in frame-averaged data such as GoPro.
     """
-    s = float(np.clip(strength, 0, 1))
+    s = float(np.clip(severity, 0, 1))
     t = np.linspace(-0.5, 0.5, frames)
     def path(amount):
         c = rng.normal(size=3) * amount
@@ -133,7 +136,7 @@ def crop_margin(x: torch.Tensor, margin: int) -> torch.Tensor:
 class BlurSpec:
     """One sample's degradation, fully determined (so validation is identical everywhere)."""
     kind: str                       # shake | linear | defocus | gaussian | camera
-    strength: float
+    severity: float
     kernel: np.ndarray | None       # (K, K) for uniform blurs
     camera: np.ndarray | None       # (F, 3, 3) for spatially varying blur
     highlight_gain: float
@@ -147,21 +150,21 @@ TRAIN_MIX = {"shake": 0.45, "linear": 0.15, "defocus": 0.1, "gaussian": 0.05, "c
 
 
 def random_spec(rng: np.random.Generator, h: int, w: int, kind: str | None = None,
-                strength: float | None = None, jpeg_prob: float = 0.3) -> BlurSpec:
+                severity: float | None = None, jpeg_prob: float = 0.3) -> BlurSpec:
     if kind is None:
         kind = rng.choice(list(TRAIN_MIX), p=list(TRAIN_MIX.values()))
-    if strength is None:
-        strength = float(rng.beta(1.3, 1.8))
+    if severity is None:
+        severity = float(rng.beta(1.3, 1.8))
     kernel = camera = None
     if kind == "camera":
-        camera = random_camera_path(rng, h, w, strength)
+        camera = random_camera_path(rng, h, w, severity)
     else:
-        kernel = random_kernel(rng, kind, strength)
+        kernel = random_kernel(rng, kind, severity)
     gain = float(rng.uniform(0, 4)) if rng.random() < 0.5 else 0.0
     shot = float(10 ** rng.uniform(-5, -2.5))
     read = float(10 ** rng.uniform(-4, -2))
     q = int(rng.integers(60, 96)) if rng.random() < jpeg_prob else 0
-    return BlurSpec(kind, strength, kernel, camera, gain, shot, read, q)
+    return BlurSpec(kind, severity, kernel, camera, gain, shot, read, q)
 
 
 def degrade(sharp: torch.Tensor, specs: list[BlurSpec], margin: int,

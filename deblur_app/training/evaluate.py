@@ -5,7 +5,7 @@ real blurred photos with their sharp references.
         [--weights other.safetensors ...] [--photos DIR] [--real DIR] [--out report_dir]
 
 The set is described by ``data/validation_manifest.json`` (photo, working size, crop, blur kind,
-strength, seed): the same on every machine.  For each item the blurred input, a classical baseline
+severity, seed): the same on every machine.  For each item the blurred input, a classical baseline
 (unsharp masking) and every set of weights are scored with PSNR and SSIM against the sharp crop;
 the report (Markdown + JSON) gives them per blur kind and overall, with a few side-by-side crops.
 
@@ -37,7 +37,7 @@ from .metrics import psnr, ssim
 MANIFEST = Path(__file__).with_name("data") / "validation_manifest.json"
 MARGIN = KERNEL_SIZE // 2
 CROP = 192
-STRENGTHS = (0.25, 0.65)
+SEVERITIES = (0.25, 0.65)
 BASELINE = {"amount": 1.5, "radius": 2.0, "threshold": 0.0}
 
 
@@ -58,12 +58,12 @@ def make_manifest(folder: Path, path: Path = MANIFEST, seed: int = 2021) -> dict
                                        c[0] + MARGIN:c[0] + MARGIN + CROP]) >= 6.0] or cands
         rng = np.random.default_rng([seed, pi])
         for kind in BLUR_KINDS:
-            for s in STRENGTHS:
+            for s in SEVERITIES:
                 x, y = good[int(rng.integers(len(good)))]
                 items.append({"photo": p.stem, "size": [w, h], "crop": [int(x), int(y), full],
-                              "kind": kind, "strength": s,
+                              "kind": kind, "severity": s,
                               "seed": int(rng.integers(2 ** 31))})
-    manifest = {"crop": CROP, "margin": MARGIN, "strengths": list(STRENGTHS),
+    manifest = {"crop": CROP, "margin": MARGIN, "severities": list(SEVERITIES),
                 "photos": sorted({i["photo"] for i in items}), "items": items}
     path.write_text(json.dumps(manifest, indent=1))
     return manifest
@@ -89,7 +89,7 @@ def load_items(folder: Path, manifest_path: Path = MANIFEST, limit: int | None =
         x, y, full = it["crop"]
         crop = cache[it["photo"]][y:y + full, x:x + full]
         rng = np.random.default_rng(it["seed"])
-        spec = random_spec(rng, full, full, kind=it["kind"], strength=it["strength"])
+        spec = random_spec(rng, full, full, kind=it["kind"], severity=it["severity"])
         t = torch.from_numpy(crop.copy()).permute(2, 0, 1)[None].float() / 255
         gen = torch.Generator().manual_seed(it["seed"])
         blurred, sharp = degrade(t, [spec], manifest["margin"], generator=gen)
@@ -227,7 +227,7 @@ def _synthetic(weights, models, folder, out_dir, device, limit, examples, log, m
     kinds = [k for k in BLUR_KINDS if k in rows["blurred input"]] + ["all"]
     lines = [f"{len(items)} crops of {CROP}x{CROP} from "
              f"{len({i['photo'] for i, _, _ in items})} validation photos, blur kinds x "
-             f"strengths {list(STRENGTHS)}; PSNR (dB, RGB) / SSIM (luma).", "",
+             f"severities {list(SEVERITIES)}; PSNR (dB, RGB) / SSIM (luma).", "",
              "| method | " + " | ".join(kinds) + " |",
              "|---|" + "---|" * len(kinds)]
     for name, r in rows.items():

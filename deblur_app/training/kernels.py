@@ -98,10 +98,10 @@ def gaussian_kernel(sigma: float, size: int = KERNEL_SIZE) -> np.ndarray:
     return (k / k.sum()).astype(np.float32)
 
 
-def random_kernel(rng: np.random.Generator, kind: str, strength: float,
+def random_kernel(rng: np.random.Generator, kind: str, severity: float,
                   size: int = KERNEL_SIZE) -> np.ndarray:
-    """A kernel of ``kind`` with ``strength`` in [0, 1] (0 = barely blurred, 1 = the longest)."""
-    s = float(np.clip(strength, 0.0, 1.0))
+    """A kernel of ``kind`` with ``severity`` in [0, 1] (0 = barely blurred, 1 = the longest)."""
+    s = float(np.clip(severity, 0.0, 1.0))
     if kind == "shake":
         return shake_kernel(rng, 3 + s * (size - 8), size)
     if kind == "linear":

@@ -10,7 +10,8 @@ where the last chunk stopped, and new weights ship only when they are better on 
     python -m deblur_app.training.relay adopt FOLDER   # log row; weights + state if shipped
 
 ``run`` resumes from ``weights/mimo-unet.safetensors`` (its metadata holds the global step) and, if
-it belongs to those weights, the compact optimiser state ``weights/mimo-unet.train-state.safetensors``;
+it belongs to those weights, the compact optimiser state
+``weights/mimo-unet.train-state.safetensors``;
 trains for the minutes given (EMA of the weights, the open-ended schedule of :mod:`.schedule`);
 scores the shipped and the new weights on the synthetic validation set and on the real pairs; and
 applies :func:`ship_decision`.  Everything it returns lies in ``$OUT``.
@@ -73,6 +74,12 @@ def _num(v) -> str:
     return "-" if v is None else f"{v:.2f}"
 
 
+def _stored_half(path: Path) -> bool:
+    from safetensors import safe_open
+    with safe_open(str(path), "pt") as f:
+        return f.get_slice(next(iter(f.keys()))).get_dtype() == "F16"
+
+
 def _gpu_name(device: str) -> str:
     import torch
     if device.startswith("cuda") and torch.cuda.is_available():
@@ -91,9 +98,11 @@ def cmd_run(a) -> int:
     state_out = out / f"{a.model}.new.train-state.safetensors"
     steps_from = int(weights_metadata(base).get("steps", 0))
     train_argv = ["--model", a.model, "--init", str(base), "--minutes", str(a.minutes),
-                  "--run-dir", str(a.run_dir), "--export", str(new), "--export-half",
+                  "--run-dir", str(a.run_dir), "--export", str(new),
                   "--state-out", str(state_out), "--device", a.device,
                   "--photos", str(a.pack)] + a.train_args
+    if _stored_half(base):  # the new weights in the shipped file's precision
+        train_argv.append("--export-half")
     if Path(a.state).is_file():
         train_argv += ["--state-in", str(a.state)]
     log_path = out / "train.log"
@@ -104,10 +113,9 @@ def cmd_run(a) -> int:
             fh.write(line + "\n")
             fh.flush()
         log("train " + " ".join(train_argv))
-        t0 = time.time()
         t = tr.run(tr.parse_args(train_argv), log=log)
-        minutes = (time.time() - t0) / 60
-        rate = t.local * t.args.batch / max(1e-9, time.time() - t0)
+        minutes = t.seconds / 60  # the training loop's time, without loading and evaluating
+        rate = t.local * t.args.batch / max(1e-9, t.seconds)
         real = Path(a.real) if a.real and Path(a.real).is_dir() else None
         if real is None:
             log(f"no real validation pairs at {a.real}: the ship rule cannot pass")
@@ -135,7 +143,7 @@ def cmd_run(a) -> int:
 
 def append_log_row(row: str, path: Path = LOG) -> None:
     text = path.read_text() if path.is_file() else "# Training log\n\n" + LOG_HEADER + "\n" \
-        + "|---" * LOG_HEADER.count("|") + "\n"
+        + "|---" * (LOG_HEADER.count("|") - 1) + "|\n"
     if row in text:
         return
     path.write_text(text.rstrip("\n") + "\n" + row + "\n")
@@ -175,7 +183,7 @@ def folder_bytes(folder: Path) -> int:
 def cmd_stage(a) -> int:
     """Copy the real pairs into the repository (ignored) so they can be carried to the device,
     and check that everything that travels fits the device's limit."""
-    src, dest = Path(a.real), STAGED_REAL
+    src, dest = Path(a.real), Path(a.dest)
     if not (src / "blurred").is_dir():
         raise SystemExit(f"{src}: no real validation pairs (blurred/ and sharp/)")
     if dest.exists():
@@ -224,6 +232,7 @@ def main(argv=None) -> int:
     s = sub.add_parser("stage", help="copy the real pairs in and check the device's size limit")
     s.add_argument("--real", default=str(ROOT / ".." / "shared" / "data" / "real_validation"))
     s.add_argument("--pack", default=str(ROOT / ".pack"))
+    s.add_argument("--dest", default=str(STAGED_REAL), help="(tests) where to copy the pairs")
     a = ap.parse_args(argv)
     if a.cmd == "run":
         a.train_args = [x for x in a.train_args if x != "--"]

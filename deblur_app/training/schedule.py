@@ -45,10 +45,17 @@ class EMA:
 
     @torch.no_grad()
     def update(self, model: torch.nn.Module) -> None:
-        cur = model.state_dict()
-        keys = list(self.shadow)
-        torch._foreach_lerp_([self.shadow[k] for k in keys],
-                             [cur[k].detach().float() for k in keys], 1 - self.decay)
+        pairs = self.__dict__.get("_pairs")
+        if pairs is None or pairs[0] is not model:  # the lists once: a step is short on a GPU
+            cur = model.state_dict()
+            keys = list(self.shadow)
+            pairs = (model, [self.shadow[k] for k in keys], [cur[k] for k in keys])
+            self._pairs = pairs
+        _, ema, live = pairs
+        if all(t.dtype == torch.float32 for t in live):
+            torch._foreach_lerp_(ema, live, 1 - self.decay)
+        else:
+            torch._foreach_lerp_(ema, [t.float() for t in live], 1 - self.decay)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return dict(self.shadow)

@@ -1,11 +1,10 @@
 """Sharp training material kept on the training device: every photo uploaded once as uint8, and
 random crops with flips and quarter turns cut for a whole batch at once by tensor indexing.
 
-Photos in portrait orientation are stored turned to landscape (quarter turns are part of the
-augmentation anyway), all padded into one ``(N, H, W, 3)`` uint8 tensor; a crop is a gather with
-per-sample row and column indices.  Procedural dead-leaves images (see :func:`.data.dead_leaves`)
-join the bank with a fixed share of the draws.  Crops whose centre is nearly flat (sky, bokeh,
-fog) are replaced by a second draw.
+All photos lie one after another in one flat uint8 tensor (no padding); a batch of crops is one
+gather with per-sample offsets, rows and columns.  Procedural dead-leaves images (see
+:func:`.data.dead_leaves`) join the bank with a fixed share of the draws.  Crops whose centre is
+nearly flat (sky, bokeh, fog) are replaced by a second draw.
 """
 from __future__ import annotations
 
@@ -35,17 +34,20 @@ class SharpBank:
     def __init__(self, photos: list[np.ndarray], device: torch.device | str = "cpu",
                  leaves: list[np.ndarray] = (), leaves_share: float = 0.2,
                  min_energy: float = 4.0):
-        imgs = [p if p.shape[1] >= p.shape[0] else np.ascontiguousarray(np.rot90(p))
-                for p in list(photos) + list(leaves)]
+        imgs = [np.ascontiguousarray(p) for p in list(photos) + list(leaves)]
         if not imgs:
             raise ValueError("no sharp photos to train on")
         self.device = torch.device(device)
-        h = max(p.shape[0] for p in imgs)
-        w = max(p.shape[1] for p in imgs)
-        bank = torch.zeros((len(imgs), h, w, 3), dtype=torch.uint8, device=self.device)
-        for i, p in enumerate(imgs):
-            bank[i, :p.shape[0], :p.shape[1]] = torch.from_numpy(p).to(self.device)
-        self.images = bank
+        # one flat buffer, photo after photo (no padding: sizes differ); a pixel's channel c of
+        # photo i at (y, x) is at offsets[i] + (y * width_i + x) * 3 + c
+        sizes = [p.shape[0] * p.shape[1] * 3 for p in imgs]
+        self.images = torch.empty(sum(sizes), dtype=torch.uint8, device=self.device)
+        offsets, at = [], 0
+        for p, n in zip(imgs, sizes):
+            self.images[at:at + n] = torch.from_numpy(p.reshape(-1)).to(self.device)
+            offsets.append(at)
+            at += n
+        self.offsets = torch.tensor(offsets, dtype=torch.long, device=self.device)
         self.sizes = torch.tensor([p.shape[:2] for p in imgs], device=self.device)
         self.n_photos, self.n_leaves = len(photos), len(leaves)
         self.leaves_share = leaves_share if leaves else 0.0
@@ -84,10 +86,12 @@ class SharpBank:
         room = self.sizes[idx] - size + 1  # (n, 2): valid top-left positions
         corner = (torch.rand((n, 2), generator=gen, device=self.device) * room).long()
         ar = torch.arange(size, device=self.device)
-        rows = (corner[:, 0:1] + ar).view(n, size, 1)
-        cols = (corner[:, 1:2] + ar).view(n, 1, size)
-        crop = self.images[idx.view(n, 1, 1), rows, cols]  # (n, size, size, 3) uint8
-        return crop.permute(0, 3, 1, 2).float().div_(255)
+        rows = (corner[:, 0:1] + ar).view(n, 1, size, 1)
+        cols = (corner[:, 1:2] + ar).view(n, 1, 1, size)
+        width = self.sizes[idx, 1].view(n, 1, 1, 1)
+        chan = torch.arange(3, device=self.device).view(1, 3, 1, 1)
+        flat = self.offsets[idx].view(n, 1, 1, 1) + (rows * width + cols) * 3 + chan
+        return self.images[flat].float().div_(255)  # (n, 3, size, size)
 
     def crops(self, gen: torch.Generator, n: int, size: int, margin: int = 0) -> torch.Tensor:
         """(n, 3, size, size) float crops in [0, 1], randomly flipped and turned; the centre

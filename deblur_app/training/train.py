@@ -134,9 +134,10 @@ class Trainer:
     seen: int = 0              # global patches seen
     local: int = 0             # steps of this process
     ramp: int = 0              # > 0 while ramping up without optimiser state
+    seconds: float = 0.0       # time spent in the training loop of this process
 
 
-def make_bank(args, device, rank: int, log) -> tuple[SharpBank, list[Path], Path]:
+def make_bank(args, device, log) -> tuple[SharpBank, list[Path], list[Path]]:
     folder = args.photos
     if folder is None:
         from .photos import default_cache_dir
@@ -182,7 +183,7 @@ def setup(args, log, bank: SharpBank | None = None) -> Trainer:
     amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
     scaler = torch.amp.GradScaler("cuda", enabled=(amp == "fp16"))
     if bank is None:
-        bank, _, _ = make_bank(args, device, rank, log)
+        bank, _, _ = make_bank(args, device, log)
     cfg = SynthConfig(patch=args.patch, kernel=args.kernel, long_share=args.long_share,
                       gamma_share=args.gamma_share)
     maker = BatchMaker(bank, cfg, seed=args.seed + 1000 * rank)
@@ -318,9 +319,13 @@ def run(args, progress=no_progress, cancel: CancelToken | None = None, log=print
                 log(f"checkpoint at step {t.step}")
     except Cancelled:
         log("stopping: cancelled")
+    if t.device.type == "cuda":
+        torch.cuda.synchronize(t.device)
+    t.seconds = time.time() - start
     save(t, run_dir)
+    rate = t.local * args.batch * t.world / max(t.seconds, 1e-9)
     log(f"stopped at step {t.step} ({t.seen} patches seen in all; {t.local} steps in "
-        f"{(time.time() - start) / 60:.1f} min here); checkpoint {run_dir / 'last.pt'}")
+        f"{t.seconds / 60:.1f} min here, {rate:.1f} patches/s); checkpoint {run_dir / 'last.pt'}")
     if t.world > 1:
         import torch.distributed as dist
         dist.barrier()
