@@ -170,7 +170,13 @@ def main(argv=None) -> int:
     input_failures = failed_inputs(problems)
     if not jobs:
         print("error: no photos to process", file=sys.stderr)
-        return EXIT_USAGE
+        if input_failures and args.report:        # say which inputs failed, in the report too
+            try:
+                check_report_path(args.report, [Path(i) for i in args.inputs], [])
+                write_report(args.report, input_failures)
+            except (ValueError, OSError) as exc:
+                print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED if input_failures else EXIT_USAGE
     post = PostSettings(sharpen_amount=args.sharpen, sharpen_radius=args.sharpen_radius,
                         sharpen_threshold=args.sharpen_threshold, contrast=args.contrast)
     existing = "skip" if args.skip_existing else "overwrite" if args.overwrite else "rename"

@@ -225,6 +225,10 @@ def test_missing_or_unusable_named_inputs_fail_the_run(tmp_path, cli_with_identi
     assert "not a supported photo type" in reasons[str(txt)]
     assert "symbolic link to nothing" in reasons[str(dangling)]
     assert "not a regular file" in reasons[str(fifo)]
+    # nothing usable at all: still a failure, still in the report
+    assert main([str(missing), str(txt), "-o", str(tmp_path / "out"), "--report", str(report),
+                 "--quiet"]) == 1
+    assert json.loads(report.read_text())["summary"]["failed"] == 2
 
 
 # 10. long names ------------------------------------------------------------------------------

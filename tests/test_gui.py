@@ -512,3 +512,20 @@ def test_window_batches_and_save_follow_the_batch_naming_rule(qtbot, window, tmp
     (plan,) = plan_outputs([Job(d1, Path("x.png"), d1.parent)], None, ("mid",), "_deblurred",
                            "same")
     assert proposed == plan.targets["mid"] == d1.parent / "x_deblurred_mid.png"
+
+
+def test_a_camera_raw_shows_a_quick_preview_first(qtbot, window, tmp_path):
+    from raw_sample import RAW_H, RAW_W, write_dng
+    dng = write_dng(tmp_path / "camera.dng", orientation=1)
+    order = []
+    window.preview_shown.connect(lambda: order.append(
+        ("preview", window.document, window.act_deblur.isEnabled(),
+         window.viewer.document is not None)))
+    window.photo_opened.connect(lambda: order.append(("opened", window.document)))
+    open_photo(qtbot, window, dng)
+    assert [o[0] for o in order] == ["preview", "opened"]
+    _, doc_during, deblur_enabled, shown = order[0]
+    assert doc_during is None and not deblur_enabled and shown   # shown, but nothing runs on it
+    doc = order[1][1]
+    assert doc is window.document and doc.photo.bit_depth == 16
+    assert (doc.photo.width, doc.photo.height) == (RAW_W, RAW_H)

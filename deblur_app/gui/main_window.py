@@ -51,6 +51,7 @@ def photo_filter() -> str:
 
 class MainWindow(QMainWindow):
     photo_opened = Signal()
+    preview_shown = Signal()          # a RAW's quick preview is on screen
     run_finished = Signal()            # a deblur run ended (done, failed or cancelled)
     saved = Signal(object)             # Path
 
@@ -523,12 +524,24 @@ class MainWindow(QMainWindow):
         if self.run_task is not None:
             self.run_task.cancel()
         task = LoadPhotoTask(path)
+        task.signals.preview.connect(self._photo_preview)
         task.signals.finished.connect(self._photo_loaded)
         task.signals.failed.connect(self._photo_failed)
         self.load_task = task
         self.workers.submit(self.workers.files, task)
         self.tabs.setCurrentIndex(0)
         self.status(f"Opening {path.name}…")
+
+    def _photo_preview(self, task: LoadPhotoTask, result) -> None:
+        """A RAW's quick preview: shown at once, nothing can be run on it."""
+        if task is not self.load_task:
+            return
+        path, photo, before = result
+        self.document = None
+        self.viewer.set_document(PhotoDocument(path, photo, before))
+        self._update_actions()
+        self.preview_shown.emit()
+        self.status(f"{path.name}: the camera's preview, while the RAW is developed…")
 
     def _photo_loaded(self, task: LoadPhotoTask, result) -> None:
         if task is not self.load_task:

@@ -20,12 +20,14 @@ from PySide6.QtCore import QObject, Signal
 
 from ..batch import BatchOptions, BatchRunner, FileResult, Job
 from ..engine import SCALES, CancelToken, Cancelled, Deblurrer, open_engine
-from ..imaging.io import ImageReadError, ImageWriteError, Photo, read_photo, write_photo
+from ..engine.scales import FACTORS as SCALE_FACTORS
+from ..imaging.formats import is_raw
+from ..imaging.io import (ImageReadError, ImageWriteError, Photo, read_photo, read_raw_preview,
+                          write_photo)
+from ..imaging.postprocess import finish
 from ..imaging.record import record_for
 from ..model import WeightsError, load_model
-from ..engine.scales import FACTORS as SCALE_FACTORS
 from .document import DeblurOutcome, Region
-from ..imaging.postprocess import finish
 from .look import Look, LookRenderer
 from .pyramid import Pyramid
 
@@ -162,13 +164,30 @@ class EngineProvider:
         return self._engine
 
 
+class LoadSignals(TaskSignals):
+    preview = Signal(object, object)               # task, (path, photo, pyramid) to show first
+
+
 class LoadPhotoTask(Task):
+    """Read a photo for the window.  A camera RAW takes seconds to develop: its embedded
+    preview (or a half-size development) is sent first through ``preview``, for showing only."""
+    signals_class = LoadSignals
+
     def __init__(self, path: Path):
         super().__init__()
         self.path = Path(path)
 
     def work(self) -> tuple[Path, Photo, Pyramid]:
         self.progress(0, 0, f"Opening {self.path.name}…")
+        if is_raw(self.path):
+            try:
+                quick = read_raw_preview(self.path)
+            except ImageReadError:
+                pass                                # the full read says what is wrong
+            else:
+                self.token.check()
+                self.emit("preview", (self.path, quick, Pyramid(quick.pixels, min_levels=3)))
+                self.progress(0, 0, f"Developing {self.path.name}…")
         photo = read_photo(self.path)
         self.token.check()
         return self.path, photo, Pyramid(photo.pixels, min_levels=3)
