@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..engine import Restored
 from ..engine.scales import scale_size
 from ..imaging.io import Photo
@@ -38,6 +40,7 @@ class DeblurOutcome:
     device: str = ""
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    kernel: np.ndarray | None = None       # shake estimation's kernel (None: none found)
 
 
 @dataclass(eq=False)

@@ -30,6 +30,7 @@ from .dialogs import TextDialog, about_dialog, model_card_markdown
 from ..engine.scales import BUTTONS as SCALE_BUTTONS, TITLES as SCALE_TITLES
 from .document import DeblurOutcome, PhotoDocument, Region
 from .info_panel import show_photo_info
+from .shake_panel import ShakePanel
 from .look import Look
 from .message_bar import MessageBar
 from .post_panel import PostPanel
@@ -128,6 +129,8 @@ class MainWindow(QMainWindow):
         self.post_panel = PostPanel()
         panel = QWidget()
         pl = QVBoxLayout(panel)
+        self.shake_panel = ShakePanel()          # Method: network or shake estimation
+        pl.addWidget(self.shake_panel)
         pl.addWidget(net)
         pl.addWidget(self.post_panel)
         pl.addStretch(1)
@@ -445,6 +448,10 @@ class MainWindow(QMainWindow):
         self.report(message, "error")
 
     def engine_spec(self) -> EngineSpec | None:
+        if self.shake_panel.method() == "shake":
+            return EngineSpec("", "cpu", title=self.shake_panel.method_combo.currentText(),
+                              method="shake", kernel_size=self.shake_panel.kernel_size(),
+                              detail=self.shake_panel.detail())
         data = self.model_combo.currentData()
         device = self.device_combo.currentData() or "auto"
         if not data or data[0] not in ("shipped", "file"):
@@ -733,6 +740,8 @@ class MainWindow(QMainWindow):
         doc = task.document
         if doc is self.document:
             doc.apply(outcome)
+            if task.spec.method == "shake":
+                self.shake_panel.show_kernel(outcome.kernel)
             self.viewer.result_changed()
             secs = f"{outcome.seconds:.1f} s"
             if outcome.region is not None:

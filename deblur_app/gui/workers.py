@@ -27,6 +27,7 @@ from ..imaging.io import (ImageReadError, ImageWriteError, Photo, read_photo, re
 from ..imaging.postprocess import finish
 from ..imaging.record import record_for
 from ..model import WeightsError, load_model
+from ..shake import ShakeDeblurrer
 from .document import DeblurOutcome, Region
 from .look import Look, LookRenderer
 from .pyramid import Pyramid
@@ -137,6 +138,9 @@ class EngineSpec:
     tile: int | None = None
     overlap: int = 64
     title: str = ""
+    method: str = "network"               # or "shake": shake estimation (no weights)
+    kernel_size: int | None = None        # shake: None = auto
+    detail: float | None = None           # shake: None = auto (from the noise)
 
 
 class EngineProvider:
@@ -152,9 +156,12 @@ class EngineProvider:
         with self._lock:
             if self._engine is None or self._spec != spec:
                 self._engine = None
-                progress(0, 0, f"Loading {spec.title or Path(spec.weights).name}…")
-                self._engine = open_engine(spec.weights, None, spec.device, "auto", spec.tile,
-                                           spec.overlap, "auto")
+                if spec.method == "shake":
+                    self._engine = ShakeDeblurrer(spec.kernel_size, None, spec.detail)
+                else:
+                    progress(0, 0, f"Loading {spec.title or Path(spec.weights).name}…")
+                    self._engine = open_engine(spec.weights, None, spec.device, "auto",
+                                               spec.tile, spec.overlap, "auto")
                 self._spec = spec
             return self._engine
 
@@ -230,7 +237,8 @@ class DeblurTask(Task):
                              model_title=engine.variant.title,
                              device=engine.describe() if restored.device == engine.device
                              else restored.device,
-                             seconds=restored.seconds, notes=list(restored.notes))
+                             seconds=restored.seconds, notes=list(restored.notes),
+                             kernel=restored.kernel)
 
 
 class ValidateWeightsTask(Task):

@@ -1,0 +1,62 @@
+"""The window's Method choice: shake estimation runs through the same worker path as the
+network, and its kernel (the blur trace) is drawn in the side panel."""
+from __future__ import annotations
+
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from deblur_app.gui.shake_panel import ShakePanel  # noqa: E402
+from deblur_app.gui.workers import EngineProvider, EngineSpec  # noqa: E402
+from deblur_app.shake import ShakeDeblurrer  # noqa: E402
+from deblur_app.shake.synthetic import shaken  # noqa: E402
+
+from test_gui import (RUN_TIMEOUT, deblur, make_window, open_photo,  # noqa: E402,F401
+                      private_settings, settings_file, window)
+
+
+def test_panel_values_and_blur_trace(qtbot):
+    panel = ShakePanel()
+    qtbot.addWidget(panel)
+    assert panel.method() == "network" and not panel.size_spin.isEnabled()
+    with qtbot.waitSignal(panel.changed):
+        panel.set_method("shake")
+    assert panel.size_spin.isEnabled() and panel.kernel_size() is None and panel.detail() is None
+    panel.size_spin.setValue(31)
+    panel.detail_auto.setChecked(False)
+    panel.detail_slider.setValue(40)
+    assert panel.kernel_size() == 31 and panel.detail() == pytest.approx(0.4)
+    k = np.zeros((15, 15), np.float32)
+    k[7, 3:12] = 1 / 9
+    panel.show_kernel(k)
+    img = panel.trace.pixmap().toImage()
+    assert img.width() >= 100
+    bright = [img.pixelColor(x, img.height() // 2).value() for x in range(img.width())]
+    assert max(bright) == 255 and min(bright) == 0      # a white line on black
+    panel.show_kernel(None, "no clear shake found")
+    assert panel.trace.text() == "no clear shake found"
+
+
+def test_provider_opens_the_shake_engine():
+    spec = EngineSpec("", "cpu", method="shake", kernel_size=25, detail=0.5)
+    engine = EngineProvider().get(spec, lambda *a: None)
+    assert isinstance(engine, ShakeDeblurrer)
+    assert engine.kernel_size == 25 and engine.detail == 0.5
+
+
+def test_window_deblurs_with_shake_estimation_and_draws_the_kernel(qtbot, window, tmp_path):
+    _, blurred, _ = shaken(0, length=15)
+    photo = tmp_path / "shaky.png"
+    cv2.imwrite(str(photo), (blurred[..., ::-1] * 65535 + 0.5).astype(np.uint16))
+    open_photo(qtbot, window, photo)
+    window.shake_panel.set_method("shake")
+    deblur(qtbot, window)
+    assert "Shake estimation" in window.status_label.text()
+    assert window.shake_panel.trace.pixmap() is not None
+    assert not window.shake_panel.trace.pixmap().isNull()
