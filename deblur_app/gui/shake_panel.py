@@ -48,8 +48,8 @@ class ShakePanel(QGroupBox):
         self.trace.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.trace.setMinimumSize(TRACE_SIDE, TRACE_SIDE)
         self.trace.setToolTip("The estimated blur kernel: the camera's path during the exposure")
-        form = QFormLayout(self)
-        form.addRow("Method", self.method_combo)
+        form = self.form = QFormLayout(self)
+        form.addRow("Restore with", self.method_combo)
         form.addRow("Kernel size", self.size_spin)
         row = QHBoxLayout()
         row.addWidget(self.detail_slider, 1)
@@ -98,6 +98,8 @@ class ShakePanel(QGroupBox):
         shake = self.method() == "shake"
         for w in self._shake_rows:
             w.setEnabled(shake)
+        for w in (self.size_spin, self.detail_slider, self.trace):   # shown for shake only
+            self.form.setRowVisible(w, shake)
         self._auto_toggled(self.detail_auto.isChecked(), emit=False)
         self.changed.emit()
 
