@@ -217,8 +217,9 @@ def main(argv=None) -> int:
         bar.set_postfix_str(message[-40:], refresh=True)
 
     def on_tile(done, total, message):
-        if total:
-            bar.set_postfix_str(f"{state['file'][-30:]} {done}/{total} tiles", refresh=True)
+        if total:   # shake estimation says which step (estimating, deconvolving) it is in
+            what = message if args.method == "shake" else f"{done}/{total} tiles"
+            bar.set_postfix_str(f"{state['file'][-30:]} {what}", refresh=True)
         elif message:  # one-time engine work, e.g. the first OpenVINO conversion
             say(message)
 
