@@ -61,3 +61,13 @@ def test_window_deblurs_with_shake_estimation_and_draws_the_kernel(qtbot, window
     assert "Shake estimation" in window.status_label.text()
     assert window.shake_panel.trace.pixmap() is not None
     assert not window.shake_panel.trace.pixmap().isNull()
+
+
+def test_method_and_shake_settings_persist(qtbot, make_window, settings_file):
+    first = make_window(settings_file)
+    first.shake_panel.set_values("shake", 31, 0.6)
+    first.save_settings()
+    second = make_window(settings_file)
+    assert second.shake_panel.values() == ("shake", 31, pytest.approx(0.6))
+    spec = second.engine_spec()
+    assert spec.method == "shake" and spec.kernel_size == 31 and spec.detail == pytest.approx(0.6)

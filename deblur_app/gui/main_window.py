@@ -324,6 +324,7 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         self.tabs.setCurrentIndex(min(max(s.current_tab, 0), 1))
         self.auto_preview.setChecked(s.auto_preview)
+        self.shake_panel.set_values(s.method, s.shake_kernel_size, s.shake_detail)
         i = self.device_combo.findData(s.device)
         self.device_combo.setCurrentIndex(i if i >= 0 else 0)
         self._fill_models(s.model)
@@ -349,6 +350,7 @@ class MainWindow(QMainWindow):
         if data and data[0] in ("shipped", "file"):
             s.model = data[1]
         s.auto_preview = self.auto_preview.isChecked()
+        s.method, s.shake_kernel_size, s.shake_detail = self.shake_panel.values()
         self.batch_panel.save_settings()
         s.sync()
 

@@ -78,6 +78,18 @@ class ShakePanel(QGroupBox):
     def detail(self) -> float | None:
         return None if self.detail_auto.isChecked() else self.detail_slider.value() / 100.0
 
+    def values(self) -> tuple[str, int, float]:
+        """(method, kernel size or 0 for auto, detail or -1 for auto): what the settings keep."""
+        detail = self.detail()
+        return self.method(), self.kernel_size() or 0, -1.0 if detail is None else detail
+
+    def set_values(self, method: str, kernel_size: int, detail: float) -> None:
+        self.size_spin.setValue(max(0, min(int(kernel_size), MAX_KERNEL)))
+        self.detail_auto.setChecked(detail < 0)
+        if detail >= 0:
+            self.detail_slider.setValue(int(round(min(detail, 1.0) * 100)))
+        self.set_method(method)
+
     # -- the blur trace -----------------------------------------------------------------------
     def show_kernel(self, kernel: np.ndarray | None, note: str = "") -> None:
         if kernel is None:
