@@ -206,3 +206,13 @@ def test_progress_covers_estimation_and_deconvolution(shaky):
                          progress=lambda d, t, m: messages.append((d, t, m)))
     assert any(m.startswith("estimating the shake") for _, _, m in messages)
     assert messages[-1][2].startswith("deconvolving") and messages[-1][0] == messages[-1][1]
+
+
+def test_a_huge_user_region_is_narrowed_to_its_most_detailed_part(shaky, monkeypatch):
+    import deblur_app.shake.engine as shake_engine
+    monkeypatch.setattr(shake_engine, "REGION_PIXELS", 150 * 150)
+    img = shaky[1].copy()
+    img[:, :192] = 0.5                                 # the left half is flat
+    est = open_shake(region="0,0,100000,100000").estimate(img)
+    x, y, w, h = est.region
+    assert w * h <= 150 * 150 and x >= 192 - 20

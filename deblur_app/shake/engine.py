@@ -25,7 +25,7 @@ from . import kernel as K
 from .deconvolve import (deconvolve, deconvolve_block, detail_for_noise, noise_sigma,
                           weight_for)
 from .estimate import estimate_kernel
-from .region import choose_region, grey, textured_fraction
+from .region import REGION_PIXELS, choose_region, grey, textured_fraction
 
 NO_SHAKE = "no clear shake found"
 AUTO_START, AUTO_GROWTH, AUTO_MIN_TRIES, MAX_KERNEL = 15, 1.6, 3, 101
@@ -133,12 +133,16 @@ class ShakeDeblurrer:
             return KernelEstimate(None, (0, 0, w, h), f"{NO_SHAKE} (photo smaller than "
                                   f"{MIN_SIDE} px)")
         if self.region is None:
-            box = choose_region(image)
+            box = choose_region(image, REGION_PIXELS)
         else:
             x, y, rw, rh = self.region
             if x + MIN_SIDE > w or y + MIN_SIDE > h:
                 raise ValueError(f"region {x},{y},{rw},{rh} lies outside the {w}x{h} photo")
-            box = (x, y, min(rw, w - x), min(rh, h - y))
+            rw, rh = min(rw, w - x), min(rh, h - y)
+            box = (x, y, rw, rh)
+            if rw * rh > 2 * REGION_PIXELS:    # a big rectangle: its most detailed ~1 MP
+                sx, sy, sw, sh = choose_region(image[y:y + rh, x:x + rw], REGION_PIXELS)
+                box = (x + sx, y + sy, sw, sh)
         x, y, rw, rh = box
         crop = grey(image[y:y + rh, x:x + rw])
         if textured_fraction(crop) < MIN_TEXTURE:
