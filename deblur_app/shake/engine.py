@@ -173,6 +173,9 @@ class ShakeDeblurrer:
         if k is None:
             return KernelEstimate(None, box, reason, best_score)
         agreement = halves_agreement(crop, k, cancel, progress)
+        if np.isnan(agreement):
+            return KernelEstimate(None, box, f"{NO_SHAKE} (the region is too small to check a "
+                                  f"{k.shape[0]} px kernel)", best_score)
         if agreement < (MIN_AGREEMENT if K.extent(k) >= SMALL_EXTENT else SMALL_AGREEMENT):
             return KernelEstimate(None, box, f"{NO_SHAKE} (the two halves of the region show "
                                   f"different blurs: {agreement:.2f})", best_score, agreement)
@@ -241,7 +244,7 @@ def halves_agreement(g: np.ndarray, k: np.ndarray, cancel=None, progress=None) -
     halves = (g[:, :w // 2], g[:, w // 2:]) if w >= h else (g[:h // 2], g[h // 2:])
     size = k.shape[0]
     if min(min(half.shape) for half in halves) < 3 * size // 2:
-        return 0.0
+        return np.nan                      # too small to check: not trusted
     return min(K.similarity(estimate_kernel(half, size, cancel, progress), k) for half in halves)
 
 
