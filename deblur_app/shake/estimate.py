@@ -128,26 +128,3 @@ def estimate_kernel(grey: np.ndarray, kernel_size: int, cancel: CancelToken | No
         k = K.centre(k)
     return K.centre(K.clean(k, KERNEL_FLOOR, 0.1))
 
-
-def l0_energy(grey: np.ndarray, k: np.ndarray, lam: float = 2e-3,
-              cancel: CancelToken | None = None) -> float:
-    """How well ``k`` explains the photo under the sparse-gradient prior: per pixel,
-    min_x ||k*x - y||^2 + lam ||grad x||_0 (lower is better; compare kernels on one region)."""
-    cancel = cancel or CancelToken()
-    grey = np.asarray(grey, np.float32)
-    h, w = grey.shape
-    ks = k.shape[0]
-    shape = F.padded_shape(h, w, ks + 2)
-    yp = F.periodic_pad(grey, shape[0] - h, shape[1] - w)
-    Y = F.rfft2(yp)
-    KO = F.psf2otf(k, shape)
-    DX, DY = F.gradient_otfs(shape)
-    DD = (DX.real ** 2 + DX.imag ** 2 + DY.real ** 2 + DY.imag ** 2).astype(np.float32)
-    KK_ = (KO.real ** 2 + KO.imag ** 2).astype(np.float32)
-    x = _l0_latent(Y, KK_, np.conj(KO) * Y, DD, shape, lam, cancel)
-    r = ks // 2
-    inner = (slice(r, h - r), slice(r, w - r))
-    resid = F.irfft2(KO * F.rfft2(x), shape)[:h, :w] - grey
-    gx, gy = F.grad_x(x)[:h, :w], F.grad_y(x)[:h, :w]
-    nonzero = (np.abs(gx) > 1e-4) | (np.abs(gy) > 1e-4)
-    return float((resid[inner] ** 2).mean() + lam * nonzero[inner].mean())
