@@ -103,10 +103,16 @@ def open_shake_engine(args):
 
 
 def save_kernel_next_to(output: str, kernel) -> str:
-    """Write the kernel picture as ``<output stem>_kernel.png`` beside ``output``."""
+    """Write the kernel picture as ``<output stem>_kernel.png`` beside ``output`` (numbered like
+    the results if that name is taken: no file is ever replaced)."""
     from .imaging.io import write_photo
     from .shake.kernel import picture
-    target = Path(output).with_name(Path(output).stem + "_kernel.png")
+    from .batch.naming import numbered
+    wanted = Path(output).with_name(Path(output).stem + "_kernel.png")
+    n, target = 1, wanted
+    while target.exists() or target.is_symlink():   # never over a file that is there
+        n += 1
+        target = numbered(wanted, n)
     write_photo(target, picture(kernel), fmt="PNG", bit_depth=8)
     return str(target)
 

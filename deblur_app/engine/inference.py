@@ -87,12 +87,7 @@ class Deblurrer:
     # -- public -------------------------------------------------------------------------------
     def run(self, image: np.ndarray, scales=SCALES, progress: Progress | None = None,
             cancel: CancelToken | None = None) -> Restored:
-        image = _as_rgb_float(image)
-        scales = tuple(s for s in SCALES if s in scales)
-        if not scales:
-            raise ValueError(f"ask for at least one of {SCALES}")
-        progress = progress or no_progress
-        cancel = cancel or CancelToken()
+        image, scales, progress, cancel = run_arguments(image, scales, progress, cancel)
         notes: list[str] = []
         tile = self.tile
         backend = self.backend      # a memory fallback to the CPU holds for this run only
@@ -174,6 +169,17 @@ class Deblurrer:
             # a view, not a copy: a 100-megapixel result must not exist twice in memory
             result[s] = acc[s] if acc[s].shape[:2] == (oh, ow) else acc[s][:oh, :ow]
         return result, plan.count
+
+
+def run_arguments(image: np.ndarray, scales, progress: Progress | None,
+                  cancel: CancelToken | None):
+    """The run contract's arguments as every method uses them: float32 H x W x 3 pixels, the
+    asked scales in table order (at least one), a progress callback and a cancel token."""
+    image = _as_rgb_float(image)
+    scales = tuple(s for s in SCALES if s in scales)
+    if not scales:
+        raise ValueError(f"ask for at least one of {SCALES}")
+    return image, scales, progress or no_progress, cancel or CancelToken()
 
 
 def _as_rgb_float(image: np.ndarray) -> np.ndarray:

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .scales import FACTORS
-
 ALIGN = 4
 # Tile shapes are multiples of this: the network meets few distinct input shapes, so the
 # per-shape caches below it (oneDNN's kernels, OpenVINO's compiled models) stay small and warm

@@ -20,7 +20,7 @@ from ..engine.backend import device_kind
 from ..engine.backend import available_devices
 from ..batch import Job, plan_outputs, problems_text
 from ..batch.naming import DEFAULT_SUFFIX
-from ..imaging.formats import open_dialog_filter, output_format_for, save_dialog_filters
+from ..imaging.formats import open_dialog_filter, save_dialog_filters
 from ..imaging.postprocess import PostSettings
 from ..model import VARIANTS, WeightsError
 from ..model.shipped import available_shipped, model_card, shipped_weights
@@ -379,9 +379,9 @@ class MainWindow(QMainWindow):
                 name = default_model(self.device_combo.currentData() or "auto", "auto")
             except WeightsError as exc:
                 name = ""
-                QTimer.singleShot(0, lambda: self.report(
-                    f"{exc}. Load a weights file with Process ▸ Load Weights File… "
-                    "(Ctrl+Shift+L).", "error"))
+                message = f"{exc}. Load a weights file with Process ▸ Load Weights File… " \
+                          "(Ctrl+Shift+L)."
+                QTimer.singleShot(0, lambda: self.report(message, "error"))
             index = self._model_item("shipped", name) if name else -1
         if index < 0 or combo.itemData(index)[0] == "load":
             index = 0

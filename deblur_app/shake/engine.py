@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..engine.inference import Restored, _as_rgb_float
+from ..engine.inference import Restored, run_arguments
 from ..engine.progress import CancelToken, Progress, no_progress
 from ..engine.scales import FACTORS, SCALES, scale_size
 from . import kernel as K
@@ -191,12 +191,7 @@ class ShakeDeblurrer:
     # -- the method ---------------------------------------------------------------------------
     def run(self, image: np.ndarray, scales=SCALES, progress: Progress | None = None,
             cancel: CancelToken | None = None) -> Restored:
-        image = _as_rgb_float(image)
-        scales = tuple(s for s in SCALES if s in scales)
-        if not scales:
-            raise ValueError(f"ask for at least one of {SCALES}")
-        progress = progress or no_progress
-        cancel = cancel or CancelToken()
+        image, scales, progress, cancel = run_arguments(image, scales, progress, cancel)
         t0 = time.perf_counter()
         est = self.estimate(image, progress, cancel)
         self.last_kernel = est.kernel
