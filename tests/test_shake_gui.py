@@ -71,3 +71,43 @@ def test_method_and_shake_settings_persist(qtbot, make_window, settings_file):
     assert second.shake_panel.values() == ("shake", 31, pytest.approx(0.6))
     spec = second.engine_spec()
     assert spec.method == "shake" and spec.kernel_size == 31 and spec.detail == pytest.approx(0.6)
+
+
+def test_region_tool_estimates_on_the_part_in_view(qtbot, window, tmp_path):
+    """Estimate in view: the visible part becomes the shake region, outlined on the before
+    view, passed to the engine (moved into a previewed part's own pixels), cleared by Auto
+    and by opening another photo."""
+    from test_gui import grab_pixels, make_photo
+    photo = make_photo(tmp_path / "p.png", 384, 256)
+    open_photo(qtbot, window, photo)
+    window.shake_panel.set_method("shake")
+    assert window.shake_panel.region() is None and window.engine_spec().region is None
+    plain = grab_pixels(window.viewer.before_canvas)
+    window.viewer.set_zoom(2.0)
+    window.shake_panel.region_button.click()
+    x, y, w, h = window.shake_panel.region()
+    assert 32 <= w < 384 and 32 <= h <= 256 and x > 0
+    assert window.engine_spec().region == (x, y, w, h)
+    assert "at" in window.shake_panel.region_label.text()
+    window.viewer.fit()
+    outlined = grab_pixels(window.viewer.before_canvas)
+    orange = (outlined[..., 0] > 200) & (outlined[..., 1] > 120) & (outlined[..., 1] < 200) & \
+        (outlined[..., 2] < 80)
+    was_orange = (plain[..., 0] > 200) & (plain[..., 1] > 120) & (plain[..., 1] < 200) & \
+        (plain[..., 2] < 80)
+    assert orange.sum() > was_orange.sum() + 50         # the outline is drawn
+    # a quick preview of a part: the region in that part's own coordinates
+    from deblur_app.gui.document import Region
+    from deblur_app.gui.workers import DeblurTask
+    task = DeblurTask(window.engine_provider, window.engine_spec(), window.document.photo,
+                      window.document.before, Region(x - 8, y - 4, w + 100, h + 100))
+    assert task._spec_for_pixels().region == (8, 4, w, h)
+    assert x > 8                      # zoomed in around the centre
+    far = DeblurTask(window.engine_provider, window.engine_spec(), window.document.photo,
+                     window.document.before, Region(0, 0, 40, 40))
+    assert far._spec_for_pixels().region is None        # no overlap: the method chooses
+    window.shake_panel.region_auto.click()
+    assert window.shake_panel.region() is None and window.viewer.shake_region is None
+    window.shake_panel.region_button.click()
+    open_photo(qtbot, window, photo)
+    assert window.shake_panel.region() is None

@@ -170,6 +170,8 @@ class MainWindow(QMainWindow):
         self.card_button.clicked.connect(self.show_model_card)
         self.cancel_button.clicked.connect(self.cancel)
         self.post_panel.changed.connect(self._look_changed)
+        self.shake_panel.region_requested.connect(self.estimate_in_view)
+        self.shake_panel.changed.connect(self._shake_settings_changed)
         self.auto_preview.toggled.connect(self._auto_preview_toggled)
 
     def _action(self, text: str, slot, shortcut=None, tip: str = "", icon=None,
@@ -453,7 +455,8 @@ class MainWindow(QMainWindow):
         if self.shake_panel.method() == "shake":
             return EngineSpec("", "cpu", title=self.shake_panel.method_combo.currentText(),
                               method="shake", kernel_size=self.shake_panel.kernel_size(),
-                              detail=self.shake_panel.detail())
+                              detail=self.shake_panel.detail(),
+                              region=self.shake_panel.region())
         data = self.model_combo.currentData()
         device = self.device_combo.currentData() or "auto"
         if not data or data[0] not in ("shipped", "file"):
@@ -552,12 +555,34 @@ class MainWindow(QMainWindow):
         self.preview_shown.emit()
         self.status(f"{path.name}: the camera's preview, while the RAW is developed…")
 
+    def estimate_in_view(self) -> None:
+        """Shake estimation's region: the part of the photo in view, outlined on the before
+        view (at least 32 px a side)."""
+        doc = self.document
+        if doc is None:
+            self.report("Open a photo first (Ctrl+O)", "warning")
+            return
+        r = self.viewer.visible_photo_rect()
+        x0, y0 = max(0, int(r.left())), max(0, int(r.top()))
+        x1, y1 = min(doc.photo.width, int(r.right())), min(doc.photo.height, int(r.bottom()))
+        if x1 - x0 < 32 or y1 - y0 < 32:
+            self.report("The part in view is too small to estimate a shake (32 px or more a "
+                        "side): zoom out a little", "warning")
+            return
+        self.shake_panel.set_region((x0, y0, x1 - x0, y1 - y0))
+        self.status(f"Shake is estimated on {x1 - x0} × {y1 - y0} px at {x0}, {y0}")
+
+    def _shake_settings_changed(self) -> None:
+        self.viewer.set_shake_region(self.shake_panel.region()
+                                     if self.shake_panel.method() == "shake" else None)
+
     def _photo_loaded(self, task: LoadPhotoTask, result) -> None:
         if task is not self.load_task:
             return
         self.load_task = None
         path, photo, before = result
         self.document = PhotoDocument(path, photo, before)
+        self.shake_panel.set_region(None)        # a region belongs to one photo
         self.viewer.set_document(self.document)
         self.settings.open_dir = str(path.parent)
         self.setWindowTitle(f"{path.name} — {APP_NAME}")

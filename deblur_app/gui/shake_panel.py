@@ -10,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QSlider, QSpinBox)
+                               QPushButton, QSlider, QSpinBox, QWidget)
 
 from ..shake.engine import MAX_KERNEL
 from ..shake.kernel import picture
@@ -21,6 +21,7 @@ TRACE_SIDE = 128
 
 class ShakePanel(QGroupBox):
     changed = Signal()
+    region_requested = Signal()      # "Estimate in view": the window supplies the visible area
 
     def __init__(self, parent=None):
         super().__init__("Method", parent)
@@ -44,6 +45,16 @@ class ShakePanel(QGroupBox):
         self.detail_auto = QCheckBox("Auto")
         self.detail_auto.setChecked(True)
         self.detail_auto.setToolTip("Choose the detail from the photo's noise")
+        self.region_label = QLabel()
+        self.region_label.setToolTip("Where the shake is estimated: by default the most "
+                                     "detailed ~1 megapixel of the photo")
+        self.region_button = QPushButton("Estimate in view")
+        self.region_button.setToolTip("Estimate the shake on the part of the photo in view "
+                                      "(zoom and pan the before view to choose it); it is "
+                                      "outlined on the before view")
+        self.region_auto = QPushButton("Auto")
+        self.region_auto.setToolTip("Let the app choose the most detailed area")
+        self._region: tuple[int, int, int, int] | None = None
         self.trace = QLabel("No kernel yet")
         self.trace.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.trace.setMinimumSize(TRACE_SIDE, TRACE_SIDE)
@@ -55,8 +66,20 @@ class ShakePanel(QGroupBox):
         row.addWidget(self.detail_slider, 1)
         row.addWidget(self.detail_auto)
         form.addRow("Detail", row)
+        region_row = QHBoxLayout()
+        region_row.addWidget(self.region_label, 1)
+        region_row.addWidget(self.region_button)
+        region_row.addWidget(self.region_auto)
+        region_row.setContentsMargins(0, 0, 0, 0)
+        self.region_box = QWidget()                     # the row as one widget (show/hide)
+        self.region_box.setLayout(region_row)
+        form.addRow("Region", self.region_box)
         form.addRow("Blur trace", self.trace)
-        self._shake_rows = (self.size_spin, self.detail_slider, self.detail_auto, self.trace)
+        self._shake_rows = (self.size_spin, self.detail_slider, self.detail_auto, self.trace,
+                            self.region_box)
+        self.region_button.clicked.connect(self.region_requested)
+        self.region_auto.clicked.connect(lambda: self.set_region(None))
+        self.set_region(None)
         self.method_combo.currentIndexChanged.connect(self._method_changed)
         self.size_spin.valueChanged.connect(self.changed)
         self.detail_slider.valueChanged.connect(self.changed)
@@ -74,6 +97,22 @@ class ShakePanel(QGroupBox):
 
     def kernel_size(self) -> int | None:
         return self.size_spin.value() or None
+
+    def region(self) -> tuple[int, int, int, int] | None:
+        """(x, y, width, height) in photo pixels where the shake is estimated; None: auto."""
+        return self._region
+
+    def set_region(self, region: tuple[int, int, int, int] | None) -> None:
+        changed = region != self._region
+        self._region = None if region is None else tuple(int(v) for v in region)
+        if self._region is None:
+            self.region_label.setText("Auto (most detailed area)")
+        else:
+            x, y, w, h = self._region
+            self.region_label.setText(f"{w} × {h} at {x}, {y}")
+        self.region_auto.setEnabled(self._region is not None)
+        if changed:
+            self.changed.emit()
 
     def detail(self) -> float | None:
         return None if self.detail_auto.isChecked() else self.detail_slider.value() / 100.0
@@ -110,7 +149,7 @@ class ShakePanel(QGroupBox):
         shake = self.method() == "shake"
         for w in self._shake_rows:
             w.setEnabled(shake)
-        for w in (self.size_spin, self.detail_slider, self.trace):   # shown for shake only
+        for w in (self.size_spin, self.detail_slider, self.trace, self.region_box):  # shake only
             self.form.setRowVisible(w, shake)
         self._auto_toggled(self.detail_auto.isChecked(), emit=False)
         self.changed.emit()

@@ -142,6 +142,7 @@ class ImageCanvas(QWidget):
         after_layer = self.viewer.after_layer()
         if self.role == "before":
             self._layer(p, before_layer)
+            self._shake_region_marker(p)
             self._label(p, self.viewer.label_for("before"), left=True)
         elif self.role == "after":
             layer = before_layer if self.viewer.flipped else after_layer
@@ -154,6 +155,7 @@ class ImageCanvas(QWidget):
             p.save()
             p.setClipRect(QRectF(0, 0, x, self.height()))
             self._layer(p, before_layer)
+            self._shake_region_marker(p)
             p.restore()
             p.save()
             p.setClipRect(QRectF(x, 0, self.width() - x, self.height()))
@@ -214,6 +216,19 @@ class ImageCanvas(QWidget):
         p.drawRect(r)
         pen = QPen(QColor(255, 255, 255, 220), 1, Qt.PenStyle.DashLine)
         p.setPen(pen)
+        p.drawRect(r)
+
+    def _shake_region_marker(self, p: QPainter) -> None:
+        """Where shake estimation looks, when the user chose it: an orange outline."""
+        region = self.viewer.shake_region
+        if region is None:
+            return
+        x, y, w, h = region
+        r = self.photo_rect_to_widget(x, y, x + w, y + h)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.setPen(QPen(QColor(0, 0, 0, 160), 3))
+        p.drawRect(r)
+        p.setPen(QPen(QColor(255, 160, 0, 230), 1))
         p.drawRect(r)
 
     def _divider(self, p: QPainter, x: float) -> None:
@@ -330,6 +345,7 @@ class CompareViewer(QWidget):
         self.mode = "side"
         self.split = 0.5
         self.flipped = False
+        self.shake_region: tuple[int, int, int, int] | None = None   # outlined on "before"
         self.patch: _Patch | None = None
         self._renderer = LookRenderer()
         self._generation = 0
@@ -366,6 +382,11 @@ class CompareViewer(QWidget):
         self.patch = None
         self._refresh()
         self.request_preview()
+
+    def set_shake_region(self, region: tuple[int, int, int, int] | None) -> None:
+        self.shake_region = region
+        for canvas in (self.before_canvas, self.after_canvas):
+            canvas.update()
 
     def set_look(self, look: Look) -> None:
         if look == self.look:

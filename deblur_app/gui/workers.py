@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -141,6 +141,7 @@ class EngineSpec:
     method: str = "network"               # or "shake": shake estimation (no weights)
     kernel_size: int | None = None        # shake: None = auto
     detail: float | None = None           # shake: None = auto (from the noise)
+    region: tuple[int, int, int, int] | None = None   # shake: where to estimate; None = auto
 
 
 class EngineProvider:
@@ -157,7 +158,7 @@ class EngineProvider:
             if self._engine is None or self._spec != spec:
                 self._engine = None
                 if spec.method == "shake":
-                    self._engine = ShakeDeblurrer(spec.kernel_size, None, spec.detail)
+                    self._engine = ShakeDeblurrer(spec.kernel_size, spec.region, spec.detail)
                 else:
                     progress(0, 0, f"Loading {spec.title or Path(spec.weights).name}…")
                     self._engine = open_engine(spec.weights, None, spec.device, "auto",
@@ -212,7 +213,7 @@ class DeblurTask(Task):
         self.expected_seconds: float | None = None  # from the engine's measured speed
 
     def work(self) -> DeblurOutcome:
-        engine = self.provider.get(self.spec, self.progress)
+        engine = self.provider.get(self._spec_for_pixels(), self.progress)
         self.token.check()
         self.provider.runs += 1
         pixels = self.photo.pixels
@@ -239,6 +240,20 @@ class DeblurTask(Task):
                              else restored.device,
                              seconds=restored.seconds, notes=list(restored.notes),
                              kernel=restored.kernel)
+
+
+    def _spec_for_pixels(self) -> EngineSpec:
+        """The spec, with a shake region moved into the previewed part's own pixels (or left
+        to the method when it lies outside the part)."""
+        spec, r = self.spec, self.region
+        if spec.region is None or r is None:
+            return spec
+        x, y, w, h = spec.region
+        x0, y0 = max(x, r.x), max(y, r.y)
+        x1, y1 = min(x + w, r.x + r.width), min(y + h, r.y + r.height)
+        inside = (x0 - r.x, y0 - r.y, x1 - x0, y1 - y0) if x1 - x0 >= 32 and y1 - y0 >= 32 \
+            else None
+        return replace(spec, region=inside)
 
 
 class ValidateWeightsTask(Task):
