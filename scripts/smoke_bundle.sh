@@ -7,10 +7,9 @@
 # Checks: both executables exist; `deblur --help` and `--version`; `deblur --help` through a
 # symbolic link (as /usr/bin/deblur is in the .deb); a real `deblur` run on a crop of the bundled
 # sample with tiling (through OpenVINO when the bundle carries it), whose output must be a JPEG;
-# a HEIC and a DNG (camera RAW) through `deblur` (HEIC out with its EXIF; a 16-bit TIFF with the
+# `deblur --method shake --save-kernel` on it (shake estimation, SciPy inside the bundle); a HEIC and a DNG (camera RAW) through `deblur` (HEIC out with its EXIF; a 16-bit TIFF with the
 # RAW's EXIF and the processing record); `deblur-studio --self-test` (on OpenVINO too: its report
-# must say so) (once the GUI
-# exists, i.e. deblur_app/gui/app.py is in this checkout; SMOKE_GUI=1/0 forces it on/off); and
+# must say so) and `--screenshot` (once the GUI exists, i.e. deblur_app/gui/app.py is in this checkout; SMOKE_GUI=1/0 forces it on/off); and
 # that every library the bundle must carry resolves inside it. Exits non-zero on any failure.
 set -u
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -93,6 +92,16 @@ Image.open(sys.argv[1]).crop((420, 300, 804, 556)).save(sys.argv[2], quality=95)
     fi
   else
     fail "deblur on the sample: $(tail -n 8 <<<"$out")"
+  fi
+  # the second method (SciPy's FFTs inside the bundle), with its kernel picture
+  t0=$(date +%s)
+  if out=$(clean "$DIST/deblur" "$input" -o "$TMP/shake" --method shake --kernel-size 15 \
+      --save-kernel 2>&1) && ls "$TMP"/shake/*_deblurred* >/dev/null 2>&1; then
+    trace="no clear shake found"
+    ls "$TMP"/shake/*_kernel.png >/dev/null 2>&1 && trace="with its blur trace"
+    pass "deblur --method shake $(basename "$input") -> a result, $trace ($(( $(date +%s) - t0 )) s)"
+  else
+    fail "deblur --method shake: $(tail -n 8 <<<"$out")"
   fi
 fi
 
