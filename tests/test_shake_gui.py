@@ -111,3 +111,32 @@ def test_region_tool_estimates_on_the_part_in_view(qtbot, window, tmp_path):
     window.shake_panel.region_button.click()
     open_photo(qtbot, window, photo)
     assert window.shake_panel.region() is None
+
+
+def test_detail_slider_is_live_and_reuses_the_kernel(qtbot, window, tmp_path, monkeypatch):
+    """After a shake run, moving the detail slider deconvolves again by itself, with the kernel
+    already estimated (no second estimation), and the picture changes."""
+    _, blurred, _ = shaken(1, length=15)
+    photo = tmp_path / "shaky.png"
+    cv2.imwrite(str(photo), (blurred[..., ::-1] * 255 + 0.5).astype(np.uint8))
+    estimates = []
+    real_estimate = ShakeDeblurrer.estimate
+    monkeypatch.setattr(ShakeDeblurrer, "estimate",
+                        lambda self, *a, **k: estimates.append(1) or real_estimate(self, *a, **k))
+    open_photo(qtbot, window, photo)
+    window.shake_panel.set_method("shake")
+    window.shake_panel.size_spin.setValue(21)
+    deblur(qtbot, window)
+    assert window.document.restored.kernel is not None, window.status_label.text()
+    first = window.document.restored.fine.copy()
+    assert len(estimates) == 1
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
+        window.shake_panel.detail_auto.setChecked(False)
+        window.shake_panel.detail_slider.setValue(95)
+    assert window.document.complete and len(estimates) == 1      # the kernel was reused
+    assert np.abs(window.document.restored.fine - first).mean() > 1e-3
+    # another setting (the kernel size) does not re-run by itself
+    runs = window.engine_provider.runs
+    window.shake_panel.size_spin.setValue(31)
+    qtbot.wait(700)
+    assert window.engine_provider.runs == runs and window.run_task is None

@@ -6,6 +6,7 @@ happen in :mod:`.workers`, so the window never freezes.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QMimeData, Qt, QTimer, Signal
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         self.run_task: DeblurTask | None = None
         self.save_task: SaveTask | None = None
         self._pending_save: Path | None = None
+        self._result_spec: EngineSpec | None = None   # what made the result on screen
         self._eta: Eta | None = None
         self._model_index = 0
         self.setWindowTitle(APP_NAME)
@@ -171,6 +173,8 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.cancel)
         self.post_panel.changed.connect(self._look_changed)
         self.shake_panel.region_requested.connect(self.estimate_in_view)
+        self._detail_timer = QTimer(self, singleShot=True, interval=400)  # slider settles
+        self._detail_timer.timeout.connect(self._detail_changed)
         self.shake_panel.changed.connect(self._shake_settings_changed)
         self.auto_preview.toggled.connect(self._auto_preview_toggled)
 
@@ -575,6 +579,25 @@ class MainWindow(QMainWindow):
     def _shake_settings_changed(self) -> None:
         self.viewer.set_shake_region(self.shake_panel.region()
                                      if self.shake_panel.method() == "shake" else None)
+        if self._detail_only_changed():
+            self._detail_timer.start()
+
+    def _detail_only_changed(self) -> bool:
+        """Whether the result on screen is shake estimation's and only its detail differs from
+        the settings now (then it is made again at once: the kernel is remembered)."""
+        made, doc = self._result_spec, self.document
+        if made is None or made.method != "shake" or doc is None or not doc.has_result:
+            return False
+        now = self.engine_spec()
+        return now is not None and now.method == "shake" and now.detail != made.detail and \
+            replace(now, detail=made.detail) == made
+
+    def _detail_changed(self) -> None:
+        """The detail slider, live: deconvolve again what is shown (whole photo or preview)."""
+        if not self._detail_only_changed() or self.batch_panel.running:
+            return
+        doc = self.document
+        self._start_run(None if doc.complete else doc.region)
 
     def _photo_loaded(self, task: LoadPhotoTask, result) -> None:
         if task is not self.load_task:
@@ -767,6 +790,7 @@ class MainWindow(QMainWindow):
         doc = task.document
         if doc is self.document:
             doc.apply(outcome)
+            self._result_spec = task.spec
             if task.spec.method == "shake":
                 self.shake_panel.show_kernel(outcome.kernel)
             self.viewer.result_changed()

@@ -12,7 +12,10 @@ says "no clear shake found".
 """
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
@@ -193,7 +196,13 @@ class ShakeDeblurrer:
             cancel: CancelToken | None = None) -> Restored:
         image, scales, progress, cancel = run_arguments(image, scales, progress, cancel)
         t0 = time.perf_counter()
-        est = self.estimate(image, progress, cancel)
+        key = (_fingerprint(image), self.region, self.kernel_size)
+        est = _remembered(key)
+        if est is None:
+            est = self.estimate(image, progress, cancel)
+            _remember(key, est)
+        else:
+            progress(0, 0, "Using the kernel estimated for this photo before")
         self.last_kernel = est.kernel
         res = Restored(device="cpu", kernel=est.kernel, notes=[est.reason])
         if est.kernel is None:
@@ -215,6 +224,35 @@ class ShakeDeblurrer:
         res.seconds = time.perf_counter() - t0
         self.seconds_per_mp = res.seconds / max(image.shape[0] * image.shape[1] / 1e6, 1e-3)
         return res
+
+
+# The last few estimates, by photo, region and kernel size: the estimate does not depend on the
+# detail setting, so changing only the detail (the window's slider) deconvolves again at once.
+_ESTIMATES: "OrderedDict[tuple, KernelEstimate]" = OrderedDict()
+_ESTIMATES_LOCK = threading.Lock()
+_ESTIMATES_KEPT = 4
+
+
+def _fingerprint(image: np.ndarray) -> str:
+    """Identifies a photo's pixels cheaply (a sparse sample of them, and the size)."""
+    sample = np.ascontiguousarray(image[::17, ::13])
+    return hashlib.blake2b(sample.tobytes() + repr(image.shape).encode(),
+                           digest_size=16).hexdigest()
+
+
+def _remembered(key: tuple) -> KernelEstimate | None:
+    with _ESTIMATES_LOCK:
+        est = _ESTIMATES.get(key)
+        if est is not None:
+            _ESTIMATES.move_to_end(key)
+        return est
+
+
+def _remember(key: tuple, est: KernelEstimate) -> None:
+    with _ESTIMATES_LOCK:
+        _ESTIMATES[key] = est
+        while len(_ESTIMATES) > _ESTIMATES_KEPT:
+            _ESTIMATES.popitem(last=False)
 
 
 def open_shake(kernel_size="auto", region=None, detail="auto") -> ShakeDeblurrer:
