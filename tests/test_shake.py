@@ -26,6 +26,15 @@ def restored(shaky):
     return open_shake().run(shaky[1])
 
 
+
+@pytest.fixture(autouse=True)
+def fresh_estimates():
+    """Each test estimates for itself (the method remembers its last few estimates)."""
+    from deblur_app.shake import engine as shake_engine
+    shake_engine._ESTIMATES.clear()
+    yield
+    shake_engine._ESTIMATES.clear()
+
 def test_recovers_a_known_kernel_and_gains_5_db(shaky, restored):
     sharp, blurred, true_k = shaky
     assert restored.kernel is not None, restored.notes
@@ -216,3 +225,18 @@ def test_a_huge_user_region_is_narrowed_to_its_most_detailed_part(shaky, monkeyp
     est = open_shake(region="0,0,100000,100000").estimate(img)
     x, y, w, h = est.region
     assert w * h <= 150 * 150 and x >= 192 - 20
+
+
+def test_estimates_are_remembered_by_photo_region_and_size(shaky, monkeypatch):
+    _, blurred, _ = shaky
+    calls = []
+    real = ShakeDeblurrer.estimate
+    monkeypatch.setattr(ShakeDeblurrer, "estimate",
+                        lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    a = ShakeDeblurrer(25, None, 0.2).run(blurred, ("fine",))
+    b = ShakeDeblurrer(25, None, 0.9).run(blurred, ("fine",))      # only the detail differs
+    assert len(calls) == 1 and np.array_equal(a.kernel, b.kernel)
+    assert np.abs(a.fine - b.fine).mean() > 1e-3
+    ShakeDeblurrer(15, None, 0.2).run(blurred, ("fine",))           # another size: estimated
+    ShakeDeblurrer(25, None, 0.2).run(blurred[:, ::-1].copy(), ("fine",))   # another photo
+    assert len(calls) == 3

@@ -21,6 +21,15 @@ from test_gui import (RUN_TIMEOUT, deblur, make_window, open_photo,  # noqa: E40
                       private_settings, settings_file, window)
 
 
+
+@pytest.fixture(autouse=True)
+def fresh_estimates():
+    """Each test estimates for itself (the method remembers its last few estimates)."""
+    from deblur_app.shake import engine as shake_engine
+    shake_engine._ESTIMATES.clear()
+    yield
+    shake_engine._ESTIMATES.clear()
+
 def test_panel_values_and_blur_trace(qtbot):
     panel = ShakePanel()
     qtbot.addWidget(panel)
