@@ -13,20 +13,17 @@ The rule, for the command line, the window's batches and the window's Save alike
 """
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from ..engine.scales import DEFAULT_SCALE
 from ..imaging.io import format_for_suffix, output_format_for
-from .scan import Job
+from .scan import Job, path_key
 
 EXISTING_POLICIES = ("rename", "skip", "overwrite")
 DEFAULT_SUFFIX = "_deblurred"
 MAX_SUFFIX = 100
-_CASE_INSENSITIVE = sys.platform in ("darwin", "win32")
 
 
 def check_suffix(suffix: str) -> str:
@@ -83,13 +80,6 @@ class PlannedJob:
     targets: dict[str, Path]          # scale -> where it goes
     skip: bool = False                # complete results are already there (resume)
     notes: list[str] = field(default_factory=list)
-
-
-def path_key(path: Path) -> str:
-    """A key equal for two spellings of one file (absolute, links resolved, case folded where
-    the file system usually ignores case)."""
-    key = os.path.normcase(os.path.realpath(path))
-    return key.lower() if _CASE_INSENSITIVE else key
 
 
 def plan_outputs(jobs: list[Job], outdir: Path, scales: tuple[str, ...], suffix: str,

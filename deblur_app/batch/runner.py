@@ -119,9 +119,7 @@ class BatchRunner:
             tile_progress: Progress = no_progress,
             on_result: Callable[[FileResult], None] | None = None,
             on_start: Callable[[int, Job], None] | None = None) -> list[FileResult]:
-        plans = [j if isinstance(j, PlannedJob) else None for j in jobs]
-        if not all(plans):
-            plans = self.plan(list(jobs))
+        plans = jobs if all(isinstance(j, PlannedJob) for j in jobs) else self.plan(list(jobs))
         results: list[FileResult] = []
         total = len(plans)
         for i, plan in enumerate(plans):

@@ -11,12 +11,14 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..imaging.io import is_supported
 
 DEFAULT_OUTDIR_SUFFIX = "_deblurred"
+_CASE_INSENSITIVE = sys.platform in ("darwin", "win32")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class _Scan:
     def __init__(self, recursive: bool, outdir: Path | None):
         self.recursive = recursive
         self.outdir = Path(outdir) if outdir is not None else None
-        self.excluded = _real(self.outdir) if self.outdir is not None else None
+        self.excluded = path_key(self.outdir) if self.outdir is not None else None
         self.jobs: list[Job] = []
         self.problems: list[Problem] = []
         self._seen_files: set[str] = set()
@@ -84,7 +86,7 @@ class _Scan:
         self.problems.append(Problem(str(path), reason, failed))
 
     def add(self, path: Path, relative: Path, found_in: Path) -> None:
-        key = _real(path)
+        key = path_key(path)
         if key in self._seen_files:
             return
         self._seen_files.add(key)
@@ -131,7 +133,7 @@ class _Scan:
                     self.problem(path, _reason(path, exc) + ", skipped", is_supported(path))
                 continue
             if stat.S_ISDIR(st_entry.st_mode):
-                if not self.recursive or (self.excluded and _real(path) == self.excluded):
+                if not self.recursive or (self.excluded and path_key(path) == self.excluded):
                     continue
                 self.folder(top, path, relative / entry.name, st_entry)
             elif is_supported(path):
@@ -141,8 +143,11 @@ class _Scan:
                     self.problem(path, "not a regular file (a pipe, socket or device), skipped")
 
 
-def _real(path: Path) -> str:
-    return os.path.normcase(os.path.realpath(path))
+def path_key(path: Path) -> str:
+    """A key equal for two spellings of one file (absolute, links resolved, case folded where
+    the file system usually ignores case)."""
+    key = os.path.normcase(os.path.realpath(path))
+    return key.lower() if _CASE_INSENSITIVE else key
 
 
 def _strerror(exc: OSError) -> str:

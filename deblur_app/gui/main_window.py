@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, Q
                                QScrollArea, QSizePolicy, QStyle, QTabWidget, QToolButton,
                                QVBoxLayout, QWidget)
 
-from ..engine import Eta, default_model, format_seconds
-from ..engine.backend import device_kind
-from ..engine.backend import available_devices
 from ..batch import Job, plan_outputs, problems_text
 from ..batch.naming import DEFAULT_SUFFIX
+from ..engine import Eta, default_model, format_seconds
+from ..engine.backend import available_devices, device_kind
+from ..engine.scales import BUTTONS as SCALE_BUTTONS, TITLES as SCALE_TITLES
 from ..imaging.formats import open_dialog_filter, save_dialog_filters
 from ..imaging.postprocess import PostSettings
 from ..model import VARIANTS, WeightsError
@@ -28,13 +28,12 @@ from ..model.shipped import available_shipped, model_card, shipped_weights
 from ..resources import sample_photo
 from .batch_panel import BatchPanel
 from .dialogs import TextDialog, about_dialog, model_card_markdown
-from ..engine.scales import BUTTONS as SCALE_BUTTONS, TITLES as SCALE_TITLES
 from .document import DeblurOutcome, PhotoDocument, Region
 from .info_panel import show_photo_info
-from .shake_panel import ShakePanel
 from .look import Look
 from .message_bar import MessageBar
 from .post_panel import PostPanel
+from .shake_panel import ShakePanel
 from .settings import Settings
 from .theme import app_icon
 from .viewer import MODE_TITLES, MODES, CompareViewer
@@ -45,10 +44,6 @@ APP_NAME = "Deblur Studio"
 PREVIEW_BUDGET = {"cpu": 350_000, "mps": 2_000_000, "cuda": 4_000_000}  # pixels
 SCALE_KEYS = {"coarse": "1", "mid": "2", "fine": "3"}
 MODE_KEYS = {"side": "Y", "split": "X", "after": "A"}
-
-
-def photo_filter() -> str:
-    return open_dialog_filter()
 
 
 class MainWindow(QMainWindow):
@@ -523,7 +518,7 @@ class MainWindow(QMainWindow):
 
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open photo", self.settings.open_dir,
-                                              photo_filter())
+                                              open_dialog_filter())
         if path:
             self.open_photo(Path(path))
 

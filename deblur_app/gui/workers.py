@@ -27,7 +27,7 @@ from ..imaging.io import (ImageReadError, ImageWriteError, Photo, read_photo, re
 from ..imaging.postprocess import finish
 from ..imaging.record import record_for
 from ..model import WeightsError, load_model
-from ..shake import ShakeDeblurrer
+from ..shake import open_shake
 from .document import DeblurOutcome, Region
 from .look import Look, LookRenderer
 from .pyramid import Pyramid
@@ -158,7 +158,7 @@ class EngineProvider:
             if self._engine is None or self._spec != spec:
                 self._engine = None
                 if spec.method == "shake":
-                    self._engine = ShakeDeblurrer(spec.kernel_size, spec.region, spec.detail)
+                    self._engine = open_shake(spec.kernel_size, spec.region, spec.detail)
                 else:
                     progress(0, 0, f"Loading {spec.title or Path(spec.weights).name}…")
                     self._engine = open_engine(spec.weights, None, spec.device, "auto",
@@ -240,7 +240,6 @@ class DeblurTask(Task):
                              else restored.device,
                              seconds=restored.seconds, notes=list(restored.notes),
                              kernel=restored.kernel)
-
 
     def _spec_for_pixels(self) -> EngineSpec:
         """The spec, with a shake region moved into the previewed part's own pixels (or left
