@@ -1,5 +1,7 @@
 """Shake estimation: a known kernel recovered and removed, borders, clipped lights, refusals,
 odd sizes, cancel, 16-bit, tiles, and the deblur command with --method shake."""
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -11,14 +13,39 @@ from deblur_app.shake import NO_SHAKE, ShakeDeblurrer, open_shake
 from deblur_app.shake import kernel as K
 from deblur_app.shake.deconvolve import deconvolve, deconvolve_block, noise_sigma
 from deblur_app.shake.estimate import estimate_kernel
+from deblur_app.shake.light import to_linear, to_srgb
 from deblur_app.shake.synthetic import blur, scene, shaken
 from deblur_app.training.kernels import linear_kernel
 from deblur_app.training.metrics import psnr
 
 
+# -- real photos (public-domain crops in tests/fixtures/shake) shaken as a camera shakes ---------
+FIXTURES = Path(__file__).parent / "fixtures" / "shake"
+
+
+def _real(name):
+    return read_photo(FIXTURES / name).pixels
+
+
+def _camera_shaken(sharp, length, seed, noise=0.005, jpeg=92):
+    from deblur_app.shake.synthetic import camera_blur
+    from deblur_app.training.kernels import shake_kernel
+    rng = np.random.default_rng(seed)
+    k = shake_kernel(rng, length, K.odd(length * 1.3 + 6))
+    return camera_blur(sharp, k, rng, linear=True, noise=noise, jpeg=jpeg), k
+
+
 @pytest.fixture(scope="module")
 def shaky():
     return shaken(0, length=15)         # sharp, blurred, true kernel (25 px box)
+
+
+@pytest.fixture(scope="module")
+def real_shaky():
+    """A real photo (public domain, tests/fixtures/shake) shaken as a camera shakes."""
+    sharp = _real("bridge_1024x768.jpg")
+    blurred, k = _camera_shaken(sharp, 15, seed=11)
+    return sharp, blurred, k
 
 
 @pytest.fixture(scope="module")
@@ -35,22 +62,24 @@ def fresh_estimates():
     yield
     shake_engine._ESTIMATES.clear()
 
-def test_recovers_a_known_kernel_and_gains_5_db(shaky, restored):
-    sharp, blurred, true_k = shaky
-    assert restored.kernel is not None, restored.notes
-    assert K.similarity(restored.kernel, true_k) >= 0.8
-    assert abs(float(restored.kernel.sum()) - 1) < 1e-4 and restored.kernel.min() >= 0
-    assert psnr(restored.fine, sharp) >= psnr(blurred, sharp) + 5
+def test_a_shaken_real_photo_of_1_mp_gives_its_kernel_back_and_is_sharper(real_shaky):
+    sharp, blurred, true_k = real_shaky
+    res = open_shake().run(blurred)
+    assert res.kernel is not None, res.notes
+    assert K.similarity(res.kernel, true_k) >= 0.7
+    assert abs(float(res.kernel.sum()) - 1) < 1e-4 and res.kernel.min() >= 0
+    assert psnr(res.fine, sharp) >= psnr(blurred, sharp) + 1
     # the three scales have the network's sizes, and the small ones are sharper too
-    assert restored.mid.shape == (192, 192, 3) and restored.coarse.shape == (96, 96, 3)
-    small_sharp = cv2.resize(sharp, (192, 192), interpolation=cv2.INTER_AREA)
-    small_blur = cv2.resize(blurred, (192, 192), interpolation=cv2.INTER_AREA)
-    assert psnr(restored.mid, small_sharp) > psnr(small_blur, small_sharp) + 2
+    h, w = sharp.shape[:2]
+    assert res.mid.shape == (h // 2, w // 2, 3) and res.coarse.shape == (h // 4, w // 4, 3)
+    small_sharp = cv2.resize(sharp, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    small_blur = cv2.resize(blurred, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    assert psnr(res.mid, small_sharp) > psnr(small_blur, small_sharp)
 
 
 def test_borders_do_not_ring(shaky):
     sharp, blurred, true_k = shaky
-    out = deconvolve(blurred, true_k, 2000.0)
+    out = to_srgb(deconvolve(to_linear(blurred), true_k, 2000.0))    # blurred in linear light
     band = np.zeros(sharp.shape[:2], bool)
     band[:20], band[-20:], band[:, :20], band[:, -20:] = True, True, True, True
     inner = ~band
@@ -58,8 +87,9 @@ def test_borders_do_not_ring(shaky):
     gain_inner = psnr(out[inner], sharp[inner]) - psnr(blurred[inner], sharp[inner])
     assert gain_border > 5 and gain_border > gain_inner - 6
     # a plain circular FFT deconvolution (no smooth extension) would ring at the borders
-    wrapped = deconvolve_block(np.ascontiguousarray(blurred.transpose(2, 0, 1)), true_k, 2000.0)
-    assert np.allclose(wrapped.transpose(1, 2, 0).clip(0, 1), out, atol=1e-4)
+    wrapped = deconvolve_block(np.ascontiguousarray(to_linear(blurred).transpose(2, 0, 1)),
+                               true_k, 2000.0)
+    assert np.allclose(to_srgb(wrapped.transpose(1, 2, 0)), out, atol=1e-4)
 
 
 def test_clipped_highlights_neither_spoil_the_kernel_nor_ring():
@@ -184,15 +214,16 @@ def test_cli_rejects_bad_shake_options(tmp_path, capsys, opts, msg, shaky):
     assert not (tmp_path / "out").exists()
 
 
-def test_cli_shake_writes_16_bit_output_and_the_kernel(tmp_path, capsys, shaky):
+def test_cli_shake_writes_16_bit_output_and_the_kernel(tmp_path, capsys, real_shaky):
+    shaky = real_shaky
     photo = tmp_path / "shaky.png"
     cv2.imwrite(str(photo), (shaky[1][..., ::-1] * 65535 + 0.5).astype(np.uint16))
     out = tmp_path / "out"
     assert main([str(photo), "-o", str(out), "--method", "shake", "--save-kernel",
-                 "--region", "0,0,384,384", "--quiet"]) == 0
+                 "--region", "0,0,1024,768", "--quiet"]) == 0
     result = read_photo(out / "shaky_deblurred.png")
     assert result.bit_depth == 16
-    assert psnr(result.pixels, shaky[0]) > psnr(shaky[1], shaky[0]) + 5
+    assert psnr(result.pixels, shaky[0]) > psnr(shaky[1], shaky[0]) + 1   # sharper
     kernel_png = read_photo(out / "shaky_deblurred_kernel.png")
     assert kernel_png.width >= 128 and kernel_png.pixels.max() == 1.0
     # the kernel picture is the trace of the blur: a bright line on black
@@ -214,7 +245,8 @@ def test_progress_covers_estimation_and_deconvolution(shaky):
     ShakeDeblurrer().run(shaky[1], scales=("fine",),
                          progress=lambda d, t, m: messages.append((d, t, m)))
     assert any(m.startswith("estimating the shake") for _, _, m in messages)
-    assert messages[-1][2].startswith("deconvolving") and messages[-1][0] == messages[-1][1]
+    assert any("deconvolving" in m for _, _, m in messages)
+    assert messages[-1][0] == messages[-1][1]
 
 
 def test_a_huge_user_region_is_narrowed_to_its_most_detailed_part(shaky, monkeypatch):
@@ -241,3 +273,68 @@ def test_estimates_are_remembered_by_photo_region_and_size(shaky, monkeypatch):
     ShakeDeblurrer(15, None, 0.2).run(blurred, ("fine",))           # another size: estimated
     ShakeDeblurrer(None, None, 0.2).run(blurred[:, ::-1].copy(), ("fine",))  # another photo
     assert len(calls) == 3
+
+
+def test_a_shaken_real_photo_of_256_px_is_accepted_and_sharper():
+    sharp = _real("citrus_256.png")
+    blurred, true_k = _camera_shaken(sharp, 13, seed=4)
+    res = ShakeDeblurrer().run(blurred, scales=("fine",))
+    assert res.kernel is not None, res.notes
+    assert psnr(res.fine, sharp) >= psnr(blurred, sharp) + 1.0
+
+
+def test_a_sharp_real_photo_is_left_within_0_3_db():
+    sharp = _real("citrus_256.png")
+    rng = np.random.default_rng(2)
+    from deblur_app.shake.synthetic import camera_blur
+    noisy = camera_blur(sharp, K.delta(1), rng, noise=0.005, jpeg=90)
+    res = ShakeDeblurrer().run(noisy, scales=("fine",))
+    assert psnr(res.fine, sharp) >= psnr(noisy, sharp) - 0.3, res.notes
+
+
+def test_blur_that_is_not_one_camera_shake_is_left_within_0_3_db():
+    """Like a frame-averaged video pair: parts of the photo moved differently."""
+    sharp = _real("bridge_1024x768.jpg")[:512, :512]
+    moved = sharp.copy()
+    moved[:, :256] = blur(sharp, linear_kernel(15, 0.0, 21))[:, :256]
+    moved[:, 256:] = blur(sharp, linear_kernel(15, 1.57, 21))[:, 256:]
+    res = ShakeDeblurrer().run(moved, scales=("fine",))
+    assert psnr(res.fine, sharp) >= psnr(moved, sharp) - 0.3, res.notes
+
+
+def test_one_progress_bar_only_moves_forward(shaky):
+    seen = []
+    ShakeDeblurrer().run(shaky[1], progress=lambda d, t, m: seen.append((d, t)))
+    done = [d for d, _ in seen]
+    assert len({t for _, t in seen}) == 1               # one total for the whole run
+    assert done == sorted(done) and done[-1] == seen[-1][1]
+    assert len(set(done)) > 10                          # it moves through the run, not at the end
+
+
+def test_the_strength_follows_the_confidence():
+    from deblur_app.shake.decision import MAX_SPARSITY, decide, strength_for
+    base = {"extent": 8.0, "area_per_px": 3.0, "agreement": 0.95}
+    sure = decide(dict(base, sparsity=0.5))[0]
+    unsure = decide(dict(base, sparsity=(MAX_SPARSITY + 0.5) / 2 + 0.01))[0]
+    assert 0 < unsure < sure <= 1
+    assert strength_for(unsure) < strength_for(sure) <= 1
+    assert decide(dict(base, sparsity=MAX_SPARSITY + 0.05))[0] == 0
+    assert decide(dict(base, sparsity=0.5, agreement=0.1))[0] == 0
+    assert decide(dict(base, sparsity=0.5, extent=0.5))[0] == 0
+
+
+def test_finished_tiles_are_handed_out_with_their_final_pixels(shaky):
+    _, blurred, _ = shaky
+    seen = {}
+
+    def on_tile(scale, y0, y1, x0, x1, pixels):
+        seen.setdefault(scale, []).append((y0, y1, x0, x1, pixels.copy()))
+    res = ShakeDeblurrer(kernel_size=25).run(blurred, on_tile=on_tile)
+    assert res.kernel is not None, res.notes
+    for scale in ("fine", "mid", "coarse"):
+        full = getattr(res, scale)
+        cover = np.zeros(full.shape[:2], int)
+        for y0, y1, x0, x1, pixels in seen[scale]:
+            assert np.array_equal(pixels, full[y0:y1, x0:x1])   # the final pixels
+            cover[y0:y1, x0:x1] += 1
+        assert (cover == 1).all()                                # each pixel once

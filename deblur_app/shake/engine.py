@@ -5,10 +5,12 @@
     result.kernel      # the estimated blur kernel (None when no clear shake was found)
 
 The kernel is estimated once per photo on a grey ~1 MP region (the most textured one, or the
-user's), checked for plausibility, then every colour channel of the photo is deconvolved in
-tiles.  The coarse and mid outputs are the photo shrunk 4 and 2 times deconvolved with the kernel
-shrunk alike.  When the estimate is not trusted all outputs are the (resized) input and a note
-says "no clear shake found".
+user's), in linear light; the decision (:mod:`.decision`) judges it and gives a confidence;
+then every colour channel of the photo is deconvolved in linear light, in tiles, and blended
+with the photo by a strength that follows the confidence.  The coarse and mid outputs are the
+photo shrunk 4 and 2 times deconvolved with the kernel shrunk alike.  When the estimate is not
+trusted all outputs are the (resized) input and a note says "no clear shake found".  One
+progress bar covers every step of a run.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -25,23 +27,18 @@ from ..engine.inference import Restored, run_arguments
 from ..engine.progress import CancelToken, Progress, no_progress
 from ..engine.scales import FACTORS, SCALES, scale_size
 from . import kernel as K
-from .deconvolve import (deconvolve, deconvolve_block, detail_for_noise, noise_sigma,
-                          weight_for)
+from .deconvolve import deconvolve, detail_for_noise, noise_sigma, weight_for
+from .decision import (NO_SHAKE, decide, overlapping_parts, shape_features, sparsity_ratios,
+                       strength_for)
 from .estimate import estimate_kernel
+from .light import to_linear, to_srgb
 from .region import REGION_PIXELS, choose_region, grey, textured_fraction
 
-NO_SHAKE = "no clear shake found"
-AUTO_START, AUTO_GROWTH, AUTO_MIN_TRIES, MAX_KERNEL = 15, 1.6, 3, 101
-MAX_SPARSITY_RATIO = 0.72     # deconvolving must make the gradients this much sparser
-MIN_AGREEMENT = 0.75          # kernels of the region's two halves must be this similar to it
+MAX_KERNEL = 101              # largest kernel a user may ask for (px)
+AUTO_MAX = 79                 # largest kernel the automatic size looks for (px)
+AUTO_SHARE = 1 / 6            # ... and at most this share of the region's shorter side
 MIN_SIDE = 32                 # smaller photos carry too little to estimate a shake from
 MIN_TEXTURE = 0.03            # fraction of the region that must show detail
-MIN_EXTENT = 2.0              # blurs spreading less than this (px): the photo is sharp
-SMALL_EXTENT = 6.0            # blurs under this look like a sharp photo's texture kernels ...
-SMALL_AGREEMENT = 0.97        # ... so their halves must agree this closely
-MAX_AREA_PER_PX = 20          # a shake is a trace: more kernel pixels per pixel of spread is a
-                              # noise-fitted cloud, not a camera path
-
 
 @dataclass(frozen=True)
 class MethodInfo:
@@ -95,8 +92,14 @@ class KernelEstimate:
     kernel: np.ndarray | None            # None: refused
     region: tuple[int, int, int, int]
     reason: str                          # why it was refused, or a description
-    score: float = np.nan                # sparsity ratio of the best kernel (lower: sharper)
-    agreement: float = np.nan            # similarity of the halves' kernels to it
+    confidence: float = 0.0              # 0..1: how sure the kernel is a real, removable shake
+    features: dict = field(default_factory=dict)   # what the decision looked at
+    candidate: np.ndarray | None = None  # the kernel found, even when it was not trusted
+
+    @property
+    def strength(self) -> float:
+        """How much of the deconvolution goes into the result (the rest is the photo)."""
+        return strength_for(self.confidence) if self.kernel is not None else 0.0
 
 
 class ShakeDeblurrer:
@@ -130,59 +133,49 @@ class ShakeDeblurrer:
     # -- estimation ---------------------------------------------------------------------------
     def estimate(self, image: np.ndarray, progress: Progress = no_progress,
                  cancel: CancelToken | None = None) -> KernelEstimate:
+        """The photo's shake kernel, judged: ``kernel`` is None when it is not trusted (the
+        reason says why); ``candidate`` is the kernel found either way."""
         cancel = cancel or CancelToken()
         h, w = image.shape[:2]
         if min(h, w) < MIN_SIDE:
             return KernelEstimate(None, (0, 0, w, h), f"{NO_SHAKE} (photo smaller than "
                                   f"{MIN_SIDE} px)")
-        if self.region is None:
-            box = choose_region(image, REGION_PIXELS)
-        else:
-            x, y, rw, rh = self.region
-            if x + MIN_SIDE > w or y + MIN_SIDE > h:
-                raise ValueError(f"region {x},{y},{rw},{rh} lies outside the {w}x{h} photo")
-            rw, rh = min(rw, w - x), min(rh, h - y)
-            box = (x, y, rw, rh)
-            if rw * rh > 2 * REGION_PIXELS:    # a big rectangle: its most detailed ~1 MP
-                sx, sy, sw, sh = choose_region(image[y:y + rh, x:x + rw], REGION_PIXELS)
-                box = (x + sx, y + sy, sw, sh)
+        box = self._region(image)
         x, y, rw, rh = box
-        crop = grey(image[y:y + rh, x:x + rw])
-        if textured_fraction(crop) < MIN_TEXTURE:
+        values = image[y:y + rh, x:x + rw]
+        if textured_fraction(grey(values)) < MIN_TEXTURE:     # detail as the eye sees it
             return KernelEstimate(None, box, f"{NO_SHAKE} (too little detail in the region "
                                   f"{x},{y},{rw},{rh})")
+        crop = grey(to_linear(values))
         limit = max(3, min(MAX_KERNEL, min(rw, rh) // 3) | 1)
-        if self.kernel_size:
-            sizes = [min(self.kernel_size, limit)]
-        else:   # growing sizes while a bigger box explains the region better
-            sizes = [AUTO_START]
-            while sizes[-1] < limit and K.odd(sizes[-1] * AUTO_GROWTH) <= MAX_KERNEL:
-                sizes.append(min(limit, K.odd(sizes[-1] * AUTO_GROWTH)))
+        size = min(self.kernel_size or auto_size(rw, rh), limit)
+        main, check, parts = _segments(progress, [ESTIMATE_COST, SPARSITY_COST,
+                                                  2 * 0.75 ** 2 * ESTIMATE_COST])
+        k = estimate_kernel(crop, size, cancel, main)
         weight = weight_for(self._detail(image)[0])
-        baseline = _l1_over_l2(deconvolve_block(crop[None], K.delta(1), weight, cancel)[0])
-        best, best_score = None, np.inf
-        for i, size in enumerate(sizes):
-            k = estimate_kernel(crop, size, cancel, progress)
-            score = sparsity_ratio(crop, k, weight, cancel, baseline)
-            if score < best_score:
-                best, best_score = k, score
-            elif i >= AUTO_MIN_TRIES - 1:
-                break
-        if best_score > MAX_SPARSITY_RATIO:
-            return KernelEstimate(None, box, f"{NO_SHAKE} (removing the estimated blur does not "
-                                  f"make the region clearly sharper: {best_score:.2f})",
-                                  best_score)
-        k, box, reason = _judge(best, box)
-        if k is None:
-            return KernelEstimate(None, box, reason, best_score)
-        agreement = halves_agreement(crop, k, cancel, progress)
-        if np.isnan(agreement):
-            return KernelEstimate(None, box, f"{NO_SHAKE} (the region is too small to check a "
-                                  f"{k.shape[0]} px kernel)", best_score)
-        if agreement < (MIN_AGREEMENT if K.extent(k) >= SMALL_EXTENT else SMALL_AGREEMENT):
-            return KernelEstimate(None, box, f"{NO_SHAKE} (the two halves of the region show "
-                                  f"different blurs: {agreement:.2f})", best_score, agreement)
-        return KernelEstimate(k, box, reason, best_score, agreement)
+        f = shape_features(k)
+        f["sparsity"], f["quarter"] = sparsity_ratios(crop, k, weight, cancel)
+        check(1, 1, "checking the kernel")
+        f["agreement"] = parts_agreement(crop, k, cancel, parts)
+        confidence, reason = decide(f)
+        if confidence <= 0:
+            return KernelEstimate(None, box, reason, 0.0, f, k)
+        reason = (f"shake kernel {k.shape[0]} px (blur about {f['extent']:.0f} px, confidence "
+                  f"{confidence:.2f}), estimated on region {x},{y},{rw},{rh}")
+        return KernelEstimate(k, box, reason, confidence, f, k)
+
+    def _region(self, image: np.ndarray) -> tuple[int, int, int, int]:
+        h, w = image.shape[:2]
+        if self.region is None:
+            return choose_region(image, REGION_PIXELS)
+        x, y, rw, rh = self.region
+        if x + MIN_SIDE > w or y + MIN_SIDE > h:
+            raise ValueError(f"region {x},{y},{rw},{rh} lies outside the {w}x{h} photo")
+        rw, rh = min(rw, w - x), min(rh, h - y)
+        if rw * rh > 2 * REGION_PIXELS:    # a big rectangle: its most detailed ~1 MP
+            sx, sy, sw, sh = choose_region(image[y:y + rh, x:x + rw], REGION_PIXELS)
+            return x + sx, y + sy, sw, sh
+        return x, y, rw, rh
 
     def _detail(self, image: np.ndarray) -> tuple[float, str]:
         if self.detail is not None:
@@ -192,38 +185,131 @@ class ShakeDeblurrer:
         return detail, f"detail {detail:.2f} (auto, noise {100 * sigma:.2f} %)"
 
     # -- the method ---------------------------------------------------------------------------
+    progress_total = True      # one progress total over every step of a run
+
     def run(self, image: np.ndarray, scales=SCALES, progress: Progress | None = None,
-            cancel: CancelToken | None = None) -> Restored:
+            cancel: CancelToken | None = None, on_tile=None) -> Restored:
+        """The network's contract; ``on_tile(scale, y0, y1, x0, x1, pixels)`` receives each
+        finished tile of each scale (its final pixels), so a window can fill in as it goes."""
         image, scales, progress, cancel = run_arguments(image, scales, progress, cancel)
         t0 = time.perf_counter()
         key = (_fingerprint(image), self.region, self.kernel_size)
         est = _remembered(key)
+        shrunk = {s: _shrink(image, s) for s in scales}
+        deconv_work = sum(_deconv_work(shrunk[s].shape) for s in scales)
+        work = _Work(progress, deconv_work + (0 if est else self._estimate_work(image)))
         if est is None:
-            est = self.estimate(image, progress, cancel)
+            est = self.estimate(image, work.part(self._estimate_work(image)), cancel)
             _remember(key, est)
         else:
-            progress(0, 0, "Using the kernel estimated for this photo before")
+            work.note("using the kernel estimated for this photo before")
         self.last_kernel = est.kernel
         res = Restored(device="cpu", kernel=est.kernel, notes=[est.reason])
         if est.kernel is None:
             for s in scales:
-                setattr(res, s, _shrink(image, s))
+                setattr(res, s, shrunk[s])
         else:
             detail, note = self._detail(image)
             if note:
                 res.notes.append(note)
+            if est.strength < 1:
+                res.notes.append(f"deconvolution strength {est.strength:.2f} (follows the "
+                                 f"confidence)")
             weight = weight_for(detail)
             tiles = 0
             for s in scales[::-1]:                      # fine first: the one that matters
-                f = FACTORS[s]
-                small = _shrink(image, s)
-                out = deconvolve(small, K.scaled(est.kernel, f), weight, cancel, progress)
+                small = shrunk[s]
+                out = np.empty(small.shape, np.float32)
+                finish = _tile_finisher(small, out, est.strength, s, on_tile)
+                # in linear light, where a shake adds light up: in sRGB values a blur is not
+                # a convolution (measured: +3 to +4 dB with the true kernel)
+                deconvolve(to_linear(small), K.scaled(est.kernel, FACTORS[s]), weight, cancel,
+                           work.part(_deconv_work(small.shape), f"{s} scale: "), out=out,
+                           on_tile=finish)
                 tiles += -(-small.shape[0] // 1024) * -(-small.shape[1] // 1024)
                 setattr(res, s, out)
             res.tiles = tiles
+        work.finish()
         res.seconds = time.perf_counter() - t0
         self.seconds_per_mp = res.seconds / max(image.shape[0] * image.shape[1] / 1e6, 1e-3)
         return res
+
+    def _estimate_work(self, image: np.ndarray) -> float:
+        """Relative cost of :meth:`estimate` (the unit: one FFT of a megapixel)."""
+        h, w = image.shape[:2]
+        if min(h, w) < MIN_SIDE:
+            return 0.0
+        px = min(h * w, REGION_PIXELS) / 1e6
+        return px * ESTIMATE_COST * (1 + 2 * 0.75 ** 2) + px * SPARSITY_COST
+
+
+def _tile_finisher(photo: np.ndarray, out: np.ndarray, strength: float, scale: str, on_tile):
+    """Turns each deconvolved tile of ``out`` (linear light) into its final pixels in place:
+    back to sRGB values, blended with the photo by ``strength``; then hands it on."""
+    def finish(y0, y1, x0, x1):
+        tile = to_srgb(out[y0:y1, x0:x1])
+        if strength < 1:
+            orig = photo[y0:y1, x0:x1]
+            tile = orig + strength * (tile - orig)
+        out[y0:y1, x0:x1] = tile
+        if on_tile:
+            on_tile(scale, y0, y1, x0, x1, out[y0:y1, x0:x1])
+    return finish
+
+
+# Relative costs, in FFTs of a megapixel, for one honest progress bar over the whole run
+ESTIMATE_COST = 2 * 52 * 5   # a pyramid: 5 alternations of ~52 FFTs at the finest level, x2
+SPARSITY_COST = 2 * 17 * 3   # two single-channel deconvolutions of the region
+DECONV_COST = 3 * 17 * 3     # three channels, 17 steps of ~3 FFTs each
+
+
+def _deconv_work(shape) -> float:
+    return shape[0] * shape[1] / 1e6 * DECONV_COST
+
+
+def _segments(progress: Progress, weights: list[float]) -> list[Progress]:
+    """Split one progress bar (0..1000) into consecutive parts of the given relative sizes."""
+    total = sum(weights)
+    starts = np.cumsum([0.0] + list(weights))[:-1] / total
+
+    def make(start, share):
+        def step(done, total_, message):
+            frac = min(done, total_) / total_ if total_ > 0 else 0.0
+            progress(int(1000 * (start + share * frac)), 1000, message)
+        return step
+    return [make(st, w / total) for st, w in zip(starts, weights)]
+
+
+class _Work:
+    """One progress bar over all the steps of a run (estimation levels, checks, deconvolution
+    tiles of each scale): each step's own progress is mapped into its share of the whole, so
+    the bar only moves forward and its time estimate holds."""
+
+    STEPS = 1000
+
+    def __init__(self, progress: Progress, total: float):
+        self.progress, self.total, self.done = progress, max(total, 1e-9), 0.0
+
+    def _report(self, message: str) -> None:
+        self.progress(min(self.STEPS, int(self.STEPS * self.done / self.total)), self.STEPS,
+                      message)
+
+    def note(self, message: str) -> None:
+        self._report(message)
+
+    def part(self, amount: float, prefix: str = "") -> Progress:
+        start = self.done
+        self.done = start          # the part's share is added as it goes
+
+        def step(done: int, total: int, message: str) -> None:
+            if total > 0:
+                self.done = max(self.done, start + amount * min(done, total) / total)
+            self._report(prefix + message)
+        return step
+
+    def finish(self) -> None:
+        self.done = self.total
+        self._report("done")
 
 
 # The last few estimates, by photo, region and kernel size: the estimate does not depend on the
@@ -269,44 +355,20 @@ def _shrink(image: np.ndarray, scale: str) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
-def halves_agreement(g: np.ndarray, k: np.ndarray, cancel=None, progress=None) -> float:
-    """Camera shake blurs the whole photo alike: the kernels estimated on the two halves of the
-    region must look like ``k``.  Returns the lower of their similarities to ``k`` (a kernel
-    fitted to noise or to moving objects differs from half to half)."""
-    h, w = g.shape
-    halves = (g[:, :w // 2], g[:, w // 2:]) if w >= h else (g[:h // 2], g[h // 2:])
+def auto_size(w: int, h: int) -> int:
+    """The kernel box of the automatic size: blurs larger than an eighth of the region cannot
+    be told from its content (the coarsest levels would be a few dozen pixels)."""
+    return min(AUTO_MAX, K.odd(min(w, h) * AUTO_SHARE))
+
+
+def parts_agreement(g: np.ndarray, k: np.ndarray, cancel=None, progress=None) -> float:
+    """Camera shake blurs the whole photo alike: kernels estimated on two overlapping parts of
+    the region (three quarters of each side, opposite corners) must look like ``k``.  Returns
+    the lower of their similarities to ``k``; NaN when the parts are too small to tell."""
     size = k.shape[0]
-    if min(min(half.shape) for half in halves) < 3 * size // 2:
-        return np.nan                      # too small to check: not trusted
-    return min(K.similarity(estimate_kernel(half, size, cancel, progress), k) for half in halves)
-
-
-def sparsity_ratio(g: np.ndarray, k: np.ndarray, weight: float,
-                   cancel: CancelToken | None = None, baseline: float | None = None) -> float:
-    """How much sharper the region gets when ``k`` is deconvolved: the normalised sparsity
-    L1/L2 of its gradient magnitudes (Krishnan et al. 2011: lower is sharper), after
-    deconvolving with ``k`` over after the same regularised solve with no blur (so that the
-    solve's denoising alone does not count).  A right kernel gives clearly less than 1; no blur
-    about 1; a wrong kernel or a sharp photo more (ringing and ghost edges are dense)."""
-    if baseline is None:
-        baseline = _l1_over_l2(deconvolve_block(g[None], K.delta(1), weight, cancel)[0])
-    return _l1_over_l2(deconvolve_block(g[None], k, weight, cancel)[0]) / max(baseline, 1e-12)
-
-
-def _l1_over_l2(g: np.ndarray) -> float:
-    gx, gy = np.diff(g, axis=1)[:-1], np.diff(g, axis=0)[:, :-1]
-    m = np.sqrt(gx * gx + gy * gy, dtype=np.float64)
-    l2 = float(np.sqrt((m * m).sum()))
-    return float(m.sum()) / l2 / np.sqrt(m.size) if l2 > 0 else np.inf
-
-
-def _judge(k: np.ndarray, box) -> tuple[np.ndarray | None, tuple, str]:
-    x, y, w, h = box
-    spread = K.extent(k)
-    area = int((k > 0).sum())
-    if spread < MIN_EXTENT:
-        return None, box, f"{NO_SHAKE} (the photo looks sharp: blur under {MIN_EXTENT:g} px)"
-    if area > MAX_AREA_PER_PX * spread:
-        return None, box, f"{NO_SHAKE} (the blur could not be identified reliably)"
-    return k, box, (f"shake kernel {k.shape[0]} px (blur about {spread:.0f} px), estimated on "
-                    f"region {x},{y},{w},{h}")
+    parts = overlapping_parts(*g.shape)
+    if min(min(y1 - y0, x1 - x0) for y0, y1, x0, x1 in parts) < 3 * size:
+        return np.nan
+    steps = _segments(progress or no_progress, [1.0, 1.0])
+    return min(K.similarity(estimate_kernel(g[y0:y1, x0:x1], size, cancel, step), k)
+               for (y0, y1, x0, x1), step in zip(parts, steps))

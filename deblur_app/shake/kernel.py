@@ -73,6 +73,29 @@ def resize(k: np.ndarray, size: int) -> np.ndarray:
     return normalise(cv2.resize(k.astype(np.float32), (size, size), interpolation=interp))
 
 
+def canvas(k: np.ndarray, size: int) -> np.ndarray:
+    """``k`` cropped or padded (centred) to ``size`` x ``size``, renormalised."""
+    n = k.shape[0]
+    out = np.zeros((size, size), np.float32)
+    if size >= n:
+        o = (size - n) // 2
+        out[o:o + n, o:o + n] = k
+    else:
+        o = (n - size) // 2
+        out[:] = k[o:o + size, o:o + size]
+    return normalise(out)
+
+
+def support_radius(k: np.ndarray, rel: float = 0.0) -> int:
+    """Largest distance (in x or y, px) from the middle pixel of a value over ``rel`` times
+    the peak."""
+    ys, xs = np.nonzero(k > rel * float(k.max()))
+    if ys.size == 0:
+        return 0
+    c = k.shape[0] // 2
+    return int(max(np.abs(ys - c).max(), np.abs(xs - c).max()))
+
+
 def scaled(k: np.ndarray, factor: int) -> np.ndarray:
     """The blur of a photo shrunk ``factor`` times."""
     if factor == 1:

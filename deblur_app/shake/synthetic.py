@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from ..training.kernels import shake_kernel
+from .light import to_linear, to_srgb
 
 
 def scene(rng: np.random.Generator, h: int, w: int, shapes: int | None = None) -> np.ndarray:
@@ -44,9 +45,33 @@ def blur(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
 def shaken(seed: int, h: int = 384, w: int = 384, length: float = 15, size: int = 25,
            noise: float = 0.005):
-    """(sharp, blurred, kernel) for one random scene and camera path."""
+    """(sharp, blurred, kernel) for one random scene and camera path (blurred in linear
+    light, as a camera records it)."""
     rng = np.random.default_rng(seed)
     sharp = scene(rng, h, w)
     k = shake_kernel(rng, length, size)
-    b = blur(sharp, k) + rng.normal(0, noise, sharp.shape).astype(np.float32)
+    b = to_srgb(blur(to_linear(sharp), k)) + rng.normal(0, noise, sharp.shape).astype(np.float32)
     return sharp, np.clip(b, 0, 1).astype(np.float32), k
+
+
+def camera_blur(sharp: np.ndarray, kernel: np.ndarray, rng: np.random.Generator, *,
+                linear: bool = True, noise: float = 0.005, jpeg: int | None = None,
+                lights: float = 1.0) -> np.ndarray:
+    """A photo as a camera would record ``sharp`` shaken by ``kernel``: blurred in linear light
+    (or in sRGB values), bright lights ``lights`` times brighter than the sensor holds (they
+    clip after the blur, as real street lights do), shot and read noise of about ``noise`` (a
+    fraction of white), 8-bit values and optionally JPEG at quality ``jpeg``."""
+    x = to_linear(sharp) if linear else np.asarray(sharp, np.float32)
+    if lights > 1.0:
+        luma = x.mean(axis=2, keepdims=True)
+        x = np.where(luma > 0.85, x * lights, x).astype(np.float32)
+    b = blur(x, kernel)
+    if noise > 0:   # shot noise grows with brightness, read noise does not
+        sd = noise * np.sqrt(0.3 + 0.7 * np.clip(b, 0, 1) / 0.5)
+        b = b + rng.normal(0, 1, b.shape).astype(np.float32) * sd.astype(np.float32)
+    b = to_srgb(b) if linear else np.clip(b, 0, 1)
+    b8 = np.round(b * 255).astype(np.uint8)
+    if jpeg:
+        ok, enc = cv2.imencode(".jpg", b8[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(jpeg)])
+        b8 = cv2.imdecode(enc, cv2.IMREAD_COLOR)[..., ::-1]
+    return (b8.astype(np.float32) / 255.0)
