@@ -52,7 +52,7 @@ class ShakePanel(QGroupBox):
         self.size_spin.setSpecialValueText("Auto")
         self.size_spin.setSuffix(" px")
         self.size_spin.setToolTip("Largest blur to look for; Auto tries several sizes")
-        self.detail_auto = QCheckBox("Auto (from the photo's noise)")
+        self.detail_auto = QCheckBox("Auto (by noise)")
         self.detail_auto.setChecked(True)
         self.detail_auto.setToolTip("Choose the detail from the photo's noise; untick to set it")
         self.detail_slider = QSlider(Qt.Orientation.Horizontal)
@@ -93,8 +93,11 @@ class ShakePanel(QGroupBox):
         self.method_rows: dict[str, list[QWidget]] = {"shake": []}
         for label, field in (("Kernel size", self.size_spin), ("Detail", self.detail_auto),
                              ("", self.detail_row), ("Region", self.region_label),
-                             ("", self.region_buttons), ("Blur trace", self.trace)):
-            form.addRow(label, field)
+                             (None, self.region_buttons), ("Blur trace", self.trace)):
+            if label is None:
+                form.addRow(field)                      # the whole width of the panel
+            else:
+                form.addRow(label, field)
             self.method_rows["shake"].append(field)
         self._shake_rows = tuple(self.method_rows["shake"])
         self.region_button.clicked.connect(self.region_requested)
