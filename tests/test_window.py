@@ -388,11 +388,16 @@ def test_recent_files_theme_undo_and_help(qtbot, window, tmp_path):
         next(act for act in window.recent_menu.actions() if act.data() == str(a)).trigger()
     assert window.document.path == a
 
+    app = QApplication.instance()
+    style, palette, sheet = app.style().name(), app.palette(), app.styleSheet()
     window.act_themes["dark"].trigger()
     assert window.settings.theme == "dark"
     assert QApplication.palette().color(QApplication.palette().ColorRole.Window).lightness() < 128
     window.act_themes["light"].trigger()
     assert QApplication.palette().color(QApplication.palette().ColorRole.Window).lightness() > 128
+    app.setStyle(style)                           # the tests after this one see the app as it was
+    app.setPalette(palette)
+    app.setStyleSheet(sheet)
 
     amount = window.post_panel.sliders["sharpen_amount"]
     assert not window.act_undo.isEnabled()

@@ -21,9 +21,10 @@ from PySide6.QtCore import QObject, Signal
 from ..batch import BatchOptions, BatchRunner, FileResult, Job
 import cv2
 
-from ..engine import SCALES, CancelToken, Cancelled, Deblurrer, open_engine
+from ..engine import SCALES, CancelToken, Cancelled, Deblurrer
 from ..engine.catalog import WeightsError, check_weights
 from ..engine.methods import method_info
+from ..engine.opening import open_method
 from ..engine.progress import OneTotal, takes_tiles
 from ..engine.scales import FACTORS as SCALE_FACTORS
 from ..imaging.formats import is_raw
@@ -31,7 +32,6 @@ from ..imaging.io import (ImageReadError, ImageWriteError, Photo, read_photo, re
                           write_photo)
 from ..imaging.postprocess import finish
 from ..imaging.record import record_for
-from ..shake import open_shake
 from .document import DeblurOutcome, Region
 from .look import Look, LookRenderer
 from .pyramid import Pyramid, to_uint8
@@ -161,12 +161,12 @@ class EngineProvider:
         with self._lock:
             if self._engine is None or self._spec != spec:
                 self._engine = None
-                if spec.method == "shake":
-                    self._engine = open_shake(spec.kernel_size, spec.region, spec.detail)
-                else:
+                if spec.method == "network":
                     progress(0, 0, f"Loading {spec.title or Path(spec.weights).name}…")
-                    self._engine = open_engine(spec.weights, None, spec.device, "auto",
-                                               spec.tile, spec.overlap, "auto")
+                self._engine = open_method(spec.method, weights=spec.weights or None,
+                                           device=spec.device, tile=spec.tile,
+                                           overlap=spec.overlap, kernel_size=spec.kernel_size,
+                                           region=spec.region, detail=spec.detail)
                 self._spec = spec
             return self._engine
 
