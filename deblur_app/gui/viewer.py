@@ -462,7 +462,7 @@ class CompareViewer(QWidget):
             if result.region.area < doc.size[0] * doc.size[1]:
                 text += ": dashed area"
         if result.filled is not None:
-            text += " · hatched: not done, shows the original"
+            text += " · hatched: not done (original)"
         if len(doc.results) > 1:
             text += " · C: compare"
         return text
