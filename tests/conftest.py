@@ -29,6 +29,8 @@ class IdentityEngine:
     ``tiles`` steps of ``delay`` seconds each, with the real progress and cancel protocol.
     Lets batch and window tests run in milliseconds, or for as long as they need."""
 
+    progress_total = True       # one (done, total) over the whole run, as the contract asks
+
     def __init__(self, delay: float = 0.0, tiles: int = 1, busy: bool = False):
         from types import SimpleNamespace
         self.delay, self.tiles, self.busy = delay, tiles, busy   # busy: compute, not sleep

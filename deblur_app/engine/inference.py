@@ -52,6 +52,8 @@ class Deblurrer:
     ``backend`` (auto, torch, openvino) and ``precision`` (auto, fp32, fp16, bf16) are chosen
     by :mod:`.backend`; callers never need to know which one runs."""
 
+    progress_total = True      # its progress is one (done, total) over the whole run
+
     def __init__(self, model: MIMOUNet, variant: Variant, device: str = "auto",
                  tile: int | None = None, overlap: int = DEFAULT_OVERLAP,
                  precision: str = "auto", backend: str = "auto",

@@ -75,22 +75,24 @@ class OneTotal:
     """One progress total for a whole run, forwarded to ``callback`` as (done, PARTS, message):
     the bar only moves forward, whatever the steps underneath report.
 
-    A run's steps report their own ``(done, total)`` counts (tiles of one scale, levels of an
-    estimation...).  While a step counts up against the same total its fraction is used
-    as it is; when a new count starts (the total changes, or ``done`` goes back), the new step
-    fills the part of the bar that is left, in proportion to its own count, so the bar never
-    jumps back.  Messages with ``total <= 0`` (loading, preparing) pass through without moving
-    the bar.  An engine that reports one total over all its steps (the contract) is shown
-    exactly; this only guards the window against one that does not."""
+    The contract: an engine reports one ``(done, total)`` over all its steps and says so with
+    a class attribute ``progress_total = True``; then (``exact=True``) its fraction is shown as
+    it is, and a time estimate from it is true.  An engine whose steps each count from zero
+    (``exact=False``) is still shown moving forward only: each new count (its total changes,
+    or ``done`` goes back) fills half of what is left of the bar, so the bar never jumps back
+    and never fills before the run ends, but its fraction is no basis for a time estimate.
+    Messages with ``total <= 0`` (loading, preparing) pass through as (-1, 0, message) without
+    moving the bar."""
 
     PARTS = 1000
 
-    def __init__(self, callback: Callable[[int, int, str], None]):
+    def __init__(self, callback: Callable[[int, int, str], None], exact: bool = True):
         self.callback = callback
+        self.exact = exact
         self.fraction = 0.0            # of the whole run, never decreasing
-        self._base = 0.0               # where the current step started
-        self._span = 1.0               # how much of the bar the current step fills
-        self._step: tuple[int, int] | None = None   # (last done, total) of the current step
+        self._base = 0.0               # where the current count started
+        self._span = 1.0 if exact else 0.5   # how much of the bar the current count fills
+        self._step: tuple[int, int] | None = None   # (last done, total) of the current count
 
     def __call__(self, done: int, total: int, message: str = "") -> None:
         if total <= 0:
@@ -98,7 +100,10 @@ class OneTotal:
             return
         done = min(max(int(done), 0), int(total))
         if self._step is not None and (total != self._step[1] or done < self._step[0]):
-            self._base, self._span = self.fraction, 1.0 - self.fraction   # a new count
+            # a new count: it fills the rest of the bar (an exact engine restarting, e.g. a
+            # retry with smaller tiles) or half of what is left
+            self._base = self.fraction
+            self._span = (1.0 - self.fraction) * (1.0 if self.exact else 0.5)
         self._step = (done, total)
         self.fraction = max(self.fraction, self._base + self._span * done / total)
         self.callback(int(self.fraction * self.PARTS), self.PARTS, message)

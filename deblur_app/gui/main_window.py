@@ -54,7 +54,6 @@ class MainWindow(WindowActions, WindowFiles, WindowRuns, NetworkChoice, QMainWin
         self.save_task: SaveTask | None = None
         self._pending_save = None
         self._after_save = None            # what to do once a save asked for on leaving is done
-        self._discarding = False
         self._filling = None               # the result filling in during a whole-photo run
         self.back_stack: list = []         # (document, result) kept for Back
         self._result_spec: EngineSpec | None = None   # what made the result on screen

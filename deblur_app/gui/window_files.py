@@ -185,7 +185,7 @@ class WindowFiles:
         is asked; "Save" saves (``then`` runs once saved), "Cancel" stays."""
         doc = self.document
         unsaved = doc.unsaved() if doc is not None else []
-        if not unsaved or self._discarding:
+        if not unsaved:
             return True
         choice = self.ask_unsaved(unsaved)
         if choice == "discard":

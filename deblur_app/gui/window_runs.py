@@ -45,12 +45,6 @@ class WindowRuns:
             resolution = math.sqrt(budget / region.area)
         return region, resolution
 
-    def preview_region(self) -> Region | None:
-        """The previewed part; None when that is the whole photo at full size."""
-        region, resolution = self.preview_area()
-        whole = region.area == self.document.size[0] * self.document.size[1]
-        return None if whole and resolution >= 1.0 else region
-
     def quick_preview(self) -> None:
         doc = self.document
         if doc is None:
@@ -126,9 +120,12 @@ class WindowRuns:
             self.progress.setRange(0, total)
         self.progress.setValue(max(done, self.progress.value()))
         self.progress.setFormat("%p %")
+        step = f" · {message}" if message else ""
+        if not task.progress_exact:          # the engine's steps each count from zero
+            self.eta_label.setText("time left unknown" + step)
+            return
         # before the first step: the speed measured on the previous photo
         left = self._eta.update(done, total) if done > 0 else task.expected_seconds
-        step = f" · {message}" if message else ""
         self.eta_label.setText((f"about {format_seconds(left)} left" if left is not None
                                 else "estimating…") + step)
 

@@ -227,6 +227,7 @@ class DeblurTask(Task):
         self.expected_seconds: float | None = None  # from the engine's measured speed
         self.canvas: dict[str, Pyramid] | None = None
         self.pixels_run = 0                  # how many pixels went through the method (tests)
+        self.progress_exact = True           # False: the engine's counts restart (no ETA)
 
     @property
     def whole(self) -> bool:
@@ -254,7 +255,9 @@ class DeblurTask(Task):
                                       .copy(), ref) for s in SCALES}
             self.emit("canvas", self.canvas)
             extra["on_tile"] = self._tile
-        restored = engine.run(pixels, SCALES, progress=OneTotal(self.progress),
+        self.progress_exact = bool(getattr(engine, "progress_total", False))
+        restored = engine.run(pixels, SCALES,
+                              progress=OneTotal(self.progress, self.progress_exact),
                               cancel=self.token, **extra)
         self.token.check()
         self.progress(0, 0, "Preparing the display…")
