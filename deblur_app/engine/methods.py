@@ -15,17 +15,19 @@ class MethodInfo:
     title: str         # for menus and labels
     short: str         # one word, for the compare switch and the after label
     purpose: str       # what it is for, in a sentence or two (help page, tool tips)
+    network: bool = False   # uses the network: needs weights and a device
+    shake: bool = False     # uses shake estimation: its kernel size, detail and region apply
 
 
 METHODS: tuple[MethodInfo, ...] = (
     MethodInfo("network", "Network (MIMO-UNet)", "Network",
                "A neural network trained on motion-blurred photos. For any motion blur, also "
                "blur that differs across the photo (moving subjects, rotation); it also "
-               "offers coarse and mid outputs. Runs on a GPU where there is one."),
+               "offers coarse and mid outputs. Runs on a GPU where there is one.", network=True),
     MethodInfo("shake", "Shake estimation", "Shake",
                "Finds the path the camera drew during the exposure (one blur kernel for the "
                "whole photo) and removes it by deconvolution. For camera shake on a still "
-               "scene; it leaves the photo unchanged when it finds no clear shake."),
+               "scene; it leaves the photo unchanged when it finds no clear shake.", shake=True),
 )
 
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
                                QScrollArea, QToolButton, QVBoxLayout, QWidget)
 
 from ..engine.backend import available_devices
+from ..engine.methods import method_info
 from .post_panel import PostPanel
 from .shake_panel import ShakePanel
 
@@ -58,15 +59,12 @@ class AdjustPanel(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QScrollArea.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.method_boxes = {"network": [self.network_box]}    # whole boxes of one method
         self.shake_panel.method_combo.currentIndexChanged.connect(self._method_changed)
         self._method_changed()
 
     def _method_changed(self, *_) -> None:
-        method = self.shake_panel.method()
-        for name, boxes in self.method_boxes.items():
-            for box in boxes:
-                box.setVisible(name == method)
+        """The network's box only for methods that use the network (the methods' table)."""
+        self.network_box.setVisible(method_info(self.shake_panel.method()).network)
 
     def controls(self) -> list[QWidget]:
         """Every control of the panel shown now (for checking that all are in reach)."""

@@ -14,7 +14,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QPushButton, QSizePolicy, QSlider, QSpinBox, QWidget)
 
-from ..engine.methods import METHODS
+from ..engine.methods import METHODS, method_info
 from ..shake.engine import MAX_KERNEL
 from ..shake.kernel import picture
 
@@ -89,7 +89,8 @@ class ShakePanel(QGroupBox):
         self.detail_row = _row(self.detail_slider, self.detail_value)
         self.region_buttons = _row(self.region_button, self.region_auto, stretch_first=False)
         self.region_buttons.layout().addStretch(1)
-        # the rows of each method (widgets of the form's field column)
+        # the rows of shake estimation's settings (fields of the form), shown for the methods
+        # that use them (the methods' table)
         self.method_rows: dict[str, list[QWidget]] = {"shake": []}
         for label, field in (("Kernel size", self.size_spin), ("Detail", self.detail_auto),
                              ("", self.detail_row), ("Region", self.region_label),
@@ -170,10 +171,9 @@ class ShakePanel(QGroupBox):
 
     # -- internals ----------------------------------------------------------------------------
     def _method_changed(self, *_) -> None:
-        current = self.method()
-        for method, rows in self.method_rows.items():
-            for w in rows:
-                self.form.setRowVisible(w, method == current)
+        info = method_info(self.method())
+        for w in self.method_rows["shake"]:
+            self.form.setRowVisible(w, info.shake)
         self._auto_toggled(self.detail_auto.isChecked(), emit=False)
         self.changed.emit()
 

@@ -111,27 +111,33 @@ class NetworkChoice:
         self.report(message, "error")
 
     def engine_spec(self) -> EngineSpec | None:
-        method = self.shake_panel.method()
-        if method == "shake":
-            return EngineSpec("", "cpu", title=method_info("shake").title,
-                              method="shake", kernel_size=self.shake_panel.kernel_size(),
-                              detail=self.shake_panel.detail(),
-                              region=self.shake_panel.region())
-        data = self.model_combo.currentData()
-        device = self.device_combo.currentData() or "auto"
-        if not data or data[0] not in ("shipped", "file"):
-            self.report("No weights selected: load a weights file (Ctrl+Shift+L)", "error")
-            return None
-        if data[0] == "shipped":
-            try:
-                weights = shipped_weights(data[1])
-            except WeightsError as exc:
-                self.report(str(exc), "error")
+        """What a run is made with: the chosen method, with the network's weights and device
+        when the method uses the network, and shake estimation's settings when it uses those
+        (the methods' table says which)."""
+        info = method_info(self.shake_panel.method())
+        weights, device, tile, overlap = "", "cpu", None, 64
+        if info.network:
+            data = self.model_combo.currentData()
+            device = self.device_combo.currentData() or "auto"
+            if not data or data[0] not in ("shipped", "file"):
+                self.report("No weights selected: load a weights file (Ctrl+Shift+L)", "error")
                 return None
-        else:
-            weights = Path(data[1])
-        return EngineSpec(str(weights), device, self.tile, self.overlap,
-                          title=self.model_combo.currentText())
+            if data[0] == "shipped":
+                try:
+                    weights = str(shipped_weights(data[1]))
+                except WeightsError as exc:
+                    self.report(str(exc), "error")
+                    return None
+            else:
+                weights = str(Path(data[1]))
+            tile, overlap = self.tile, self.overlap
+        shake = {}
+        if info.shake:
+            shake = dict(kernel_size=self.shake_panel.kernel_size(),
+                         detail=self.shake_panel.detail(), region=self.shake_panel.region())
+        title = self.model_combo.currentText() if info.name == "network" else info.title
+        return EngineSpec(weights, device, tile, overlap, title=title, method=info.name,
+                          **shake)
 
     def show_model_card(self) -> None:
         data = self.model_combo.currentData()

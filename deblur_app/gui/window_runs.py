@@ -93,7 +93,8 @@ class WindowRuns:
         else:
             what = "the part in view" + (f" at {resolution * 100:.0f} % size"
                                          if resolution < 1 else "")
-        device = "the CPU" if spec.method == "shake" else self.device_combo.currentText()
+        device = self.device_combo.currentText() if method_info(spec.method).network \
+            else "the CPU"
         self.status(f"Deblurring {what} with {spec.title} on {device}…")
         self._show_busy(True)
         self.workers.submit(self.workers.compute, task)
@@ -174,7 +175,7 @@ class WindowRuns:
                 self._keep_for_back(doc, old)
             doc.apply(outcome)
             self._result_spec = task.spec
-            if outcome.method == "shake":
+            if method_info(outcome.method).shake:
                 self.shake_panel.show_kernel(outcome.kernel)
             self._result_shown()
             secs = f"{outcome.seconds:.1f} s"
@@ -318,7 +319,7 @@ class WindowRuns:
 
     def _shake_settings_changed(self) -> None:
         self.viewer.set_shake_region(self.shake_panel.region()
-                                     if self.shake_panel.method() == "shake" else None)
+                                     if method_info(self.shake_panel.method()).shake else None)
         if self._detail_only_changed():
             self._detail_timer.start()
 
@@ -331,10 +332,11 @@ class WindowRuns:
         the settings now (then the part in view is made again at once: the kernel is
         remembered)."""
         made, doc = self._result_spec, self.document
-        if made is None or made.method != "shake" or doc is None or not doc.has_result:
+        if made is None or not method_info(made.method).shake or doc is None or \
+                not doc.has_result:
             return False
         now = self.engine_spec()
-        return now is not None and now.method == "shake" and now.detail != made.detail and \
+        return now is not None and now.method == made.method and now.detail != made.detail and \
             replace(now, detail=made.detail) == made
 
     def _detail_changed(self) -> None:
@@ -348,7 +350,7 @@ class WindowRuns:
         if region.area == doc.size[0] * doc.size[1] and resolution >= 1.0:
             self._start_run(None)
         else:
-            old = doc.results.get("shake")
+            old = doc.results.get(self._result_spec.method)
             if old is not None and old.complete:
                 self._keep_for_back(doc, old)
             self._start_run(region, resolution)
