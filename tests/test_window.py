@@ -37,6 +37,8 @@ class InvertEngine(IdentityEngine):
             on_tile=None):
         self.seen_pixels = image.shape[0] * image.shape[1]
         outer = progress
+        if self.gate is not None and self.pause_after == 0:
+            self.gate.wait(30)                  # before the first tile
 
         def gated(done, total, message=""):
             if outer is not None:
@@ -447,3 +449,37 @@ def test_main_window_is_split_by_job():
     for name in ("main_window.py", "window_actions.py", "window_files.py", "window_runs.py",
                  "window_network.py", "adjust_panel.py"):
         assert len((gui / name).read_text().splitlines()) < 400, name
+
+
+def test_a_run_cancelled_before_any_tile_leaves_the_earlier_result(qtbot, window, tmp_path):
+    use(window, InvertEngine(tiles=1))
+    open_photo(qtbot, window, make_photo(tmp_path / "p.png"))
+    deblur(qtbot, window)
+    earlier = window.document.result
+    gate = threading.Event()
+    use(window, InvertEngine(tiles=4, gate=gate, pause_after=0))
+    window.deblur_all()
+    qtbot.waitUntil(lambda: window.document.result is not earlier, timeout=RUN_TIMEOUT)
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
+        window.cancel()
+        gate.set()
+    assert window.document.result is earlier and window.document.complete
+
+
+def test_the_unsaved_question_offers_save_discard_and_cancel(qtbot, window, tmp_path):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+    use(window, InvertEngine(tiles=1))
+    open_photo(qtbot, window, make_photo(tmp_path / "p.png"))
+    deblur(qtbot, window)
+    del window.ask_unsaved                       # the real question (the fixture's answer off)
+    offered = []
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        offered.extend(b.text().replace("&", "") for b in box.buttons())
+        box.button(QMessageBox.StandardButton.Cancel).click()
+    QTimer.singleShot(100, answer)
+    assert window.ask_unsaved(window.document.unsaved()) == "cancel"
+    assert {"Save", "Discard", "Cancel"} <= set(offered)
+    window.ask_unsaved = lambda results: "discard"

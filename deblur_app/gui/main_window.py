@@ -55,6 +55,7 @@ class MainWindow(WindowActions, WindowFiles, WindowRuns, NetworkChoice, QMainWin
         self._pending_save = None
         self._after_save = None            # what to do once a save asked for on leaving is done
         self._filling = None               # the result filling in during a whole-photo run
+        self._replaced = None              # ... and the result of its method it replaces
         self.back_stack: list = []         # (document, result) kept for Back
         self._result_spec: EngineSpec | None = None   # what made the result on screen
         self._eta = None

@@ -86,7 +86,7 @@ class WindowRuns:
         sig.failed.connect(self._run_failed)
         sig.cancelled.connect(self._run_cancelled)
         self.run_task = task
-        self._filling = None
+        self._filling = self._replaced = None
         self._eta = Eta()
         if region is None:
             what = "the whole photo"
@@ -145,9 +145,7 @@ class WindowRuns:
         if task is not self.run_task or task.document is not doc:
             return
         method = task.spec.method
-        old = doc.results.get(method)
-        if old is not None and old.complete:
-            self._keep_for_back(doc, old)
+        self._replaced = doc.results.get(method)     # back in place if nothing gets done
         self._filling = Result(method, f"{method_info(method).short} · in progress", canvas,
                                filled={s: [] for s in canvas})
         doc.results[method] = self._filling
@@ -166,11 +164,11 @@ class WindowRuns:
         if task is not self.run_task:
             return
         self.run_task = None
-        self._filling = None
         self._show_busy(False)
         doc = task.document
         if doc is self.document:
-            old = doc.results.get(outcome.method)
+            old = self._replaced if self._filling is not None else doc.results.get(outcome.method)
+            self._filling = self._replaced = None
             if old is not None and old.complete:
                 self._keep_for_back(doc, old)
             doc.apply(outcome)
@@ -238,15 +236,21 @@ class WindowRuns:
         """A whole-photo run ended early: keep its finished tiles (marked), or drop an empty
         one.  True when something was kept."""
         res, self._filling = self._filling, None
+        replaced, self._replaced = self._replaced, None
         doc = task.document
         if res is None or doc is not self.document:
             return False
-        if not any(res.filled.values()):
-            if doc.results.get(res.method) is res:
-                del doc.results[res.method]
-                doc.shown = next(iter(doc.results), None)
+        if not any(res.filled.values()):             # nothing done: as it was before
+            if replaced is not None:
+                doc.results[res.method] = replaced
+            else:
+                doc.results.pop(res.method, None)
+                doc.shown = doc.shown if doc.shown in doc.results else \
+                    next(iter(doc.results), None)
             self._result_shown()
             return False
+        if replaced is not None and replaced.complete:
+            self._keep_for_back(doc, replaced)
         res.cancelled = True
         done = len(res.filled.get("fine", []))
         res.label = f"{method_info(res.method).short} · {why} after {done} tiles"
