@@ -29,6 +29,8 @@ class IdentityEngine:
     ``tiles`` steps of ``delay`` seconds each, with the real progress and cancel protocol.
     Lets batch and window tests run in milliseconds, or for as long as they need."""
 
+    progress_total = True       # one (done, total) over the whole run, as the contract asks
+
     def __init__(self, delay: float = 0.0, tiles: int = 1, busy: bool = False):
         from types import SimpleNamespace
         self.delay, self.tiles, self.busy = delay, tiles, busy   # busy: compute, not sleep
@@ -43,7 +45,9 @@ class IdentityEngine:
     def estimate_seconds(self, height: int, width: int) -> float | None:
         return self.delay * self.tiles
 
-    def run(self, image, scales=("coarse", "mid", "fine"), progress=None, cancel=None):
+    def run(self, image, scales=("coarse", "mid", "fine"), progress=None, cancel=None,
+            on_tile=None):
+        """``on_tile``: each step hands out one band of rows of every scale (the tile hook)."""
         import time
 
         import cv2
@@ -51,6 +55,13 @@ class IdentityEngine:
         from deblur_app.engine import Restored
         from deblur_app.engine.scales import scale_size
         self.runs += 1
+        h, w = image.shape[:2]
+        outs = {}
+        for s in scales:
+            sw, sh = scale_size(w, h, s)
+            out = image if (sw, sh) == (w, h) else cv2.resize(image, (sw, sh),
+                                                               interpolation=cv2.INTER_AREA)
+            outs[s] = out.astype(np.float32)
         for i in range(self.tiles):
             if cancel is not None:
                 cancel.check()
@@ -61,15 +72,15 @@ class IdentityEngine:
                     np.sort(patch, axis=None)
             elif self.delay:
                 time.sleep(self.delay)
+            if on_tile is not None:
+                for s, out in outs.items():
+                    y0, y1 = i * out.shape[0] // self.tiles, (i + 1) * out.shape[0] // self.tiles
+                    on_tile(s, y0, y1, 0, out.shape[1], out[y0:y1])
             if progress is not None:
                 progress(i + 1, self.tiles, f"tile {i + 1}/{self.tiles}")
         res = Restored(tiles=self.tiles)
-        h, w = image.shape[:2]
         for s in scales:
-            sw, sh = scale_size(w, h, s)
-            out = image if (sw, sh) == (w, h) else cv2.resize(image, (sw, sh),
-                                                               interpolation=cv2.INTER_AREA)
-            setattr(res, s, out.astype(np.float32))
+            setattr(res, s, outs[s])
         return res
 
 

@@ -168,3 +168,29 @@ def test_100_megapixel_photo_fits_in_3_gb():
     assert res["ok"] and res["tiles"] > 90
     # input 1.07 GiB + fine 1.07 + mid 0.27 + coarse 0.07 + interpreter and torch
     assert res["peak_gb"] < 3.0, res
+
+
+def test_finished_tiles_are_handed_out_and_cover_each_scale_once(tiny_model):
+    """The tile hook (the window's progressive fill): each scale's pieces cover its output
+    exactly once, and each piece is what the run returns there, but for the blending of the
+    overlaps."""
+    eng = Deblurrer(tiny_model, get_variant("mimo-unet-lite"), device="cpu", tile=96,
+                    overlap=32, backend="torch", precision="fp32")
+    img = np.random.default_rng(3).random((150, 230, 3), np.float32)
+    pieces = []
+    res = eng.run(img, on_tile=lambda s, y0, y1, x0, x1, px: pieces.append(
+        (s, y0, y1, x0, x1, px.copy())))
+    assert res.tiles > 4
+    from deblur_app.engine.progress import takes_tiles
+    assert takes_tiles(eng)
+    for scale in ("coarse", "mid", "fine"):
+        out = res.scale(scale)
+        count = np.zeros(out.shape[:2], int)
+        diffs = []
+        for s, y0, y1, x0, x1, px in pieces:
+            if s == scale:
+                assert px.shape == (y1 - y0, x1 - x0, 3)
+                count[y0:y1, x0:x1] += 1
+                diffs.append(np.abs(px - out[y0:y1, x0:x1]).mean())
+        assert (count == 1).all(), scale
+        assert max(diffs) < 0.05

@@ -114,6 +114,7 @@ def make_window(qtbot, settings_file):
 
     def make(path: Path | None = None, size=(1000, 680)) -> MainWindow:
         w = MainWindow(Settings.at(path or settings_file), tile=64, overlap=16)
+        w.ask_unsaved = lambda results: "discard"     # no modal question in tests
         qtbot.addWidget(w)
         if size:
             w.resize(*size)
@@ -304,8 +305,19 @@ def test_cancel_stops_a_run_within_a_tile(qtbot, window, tmp_path):
     assert task.done.wait(5)
     assert max(d for d, n, _ in seen) < total               # it really stopped early
     assert elapsed < max(3.0, 3 * per_tile)
-    assert window.run_task is None and not window.document.has_result
-    assert window.status_label.text() == "Cancelled"
+    assert window.run_task is None and not window.document.complete
+    # what was done is kept: finished tiles show the result, the rest the original (marked)
+    doc = window.document
+    res = doc.result
+    assert res.cancelled and res.filled["fine"] and "cancelled" in window.viewer.label_for("after")
+    fine, orig = res.after["fine"].levels[0], doc.before.levels[0]
+    done = np.zeros(orig.shape[:2], bool)
+    for x0, y0, x1, y1 in res.filled["fine"]:
+        done[y0:y1, x0:x1] = True
+    assert 0 < done.mean() < 1
+    assert np.array_equal(fine[~done], orig[~done])
+    assert not np.array_equal(fine[done], orig[done])
+    assert window.status_label.text().startswith("Cancelled")
     assert not window.progress.isVisible()
 
 

@@ -123,8 +123,10 @@ def test_region_tool_estimates_on_the_part_in_view(qtbot, window, tmp_path):
 
 
 def test_detail_slider_is_live_and_reuses_the_kernel(qtbot, window, tmp_path, monkeypatch):
-    """After a shake run, moving the detail slider deconvolves again by itself, with the kernel
-    already estimated (no second estimation), and the picture changes."""
+    """After a shake run, moving the detail slider previews the part in view again at screen
+    resolution by itself (not the whole photo: seconds on any photo), estimating the kernel of
+    that view once and reusing it on every further move; the whole-photo result stays one Back
+    away."""
     _, blurred, _ = shaken(1, length=15)
     photo = tmp_path / "shaky.png"
     cv2.imwrite(str(photo), (blurred[..., ::-1] * 255 + 0.5).astype(np.uint8))
@@ -137,13 +139,26 @@ def test_detail_slider_is_live_and_reuses_the_kernel(qtbot, window, tmp_path, mo
     window.shake_panel.size_spin.setValue(21)
     deblur(qtbot, window)
     assert window.document.restored.kernel is not None, window.status_label.text()
-    first = window.document.restored.fine.copy()
+    whole = window.document.result
     assert len(estimates) == 1
+    window.viewer.set_zoom(1.0)                       # a part of the photo in view
+    tasks = []
+    window.engine_provider.get = (lambda get: lambda spec, progress: (
+        tasks.append(window.run_task), get(spec, progress))[1])(window.engine_provider.get)
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
         window.shake_panel.detail_auto.setChecked(False)
         window.shake_panel.detail_slider.setValue(95)
-    assert window.document.complete and len(estimates) == 1      # the kernel was reused
-    assert np.abs(window.document.restored.fine - first).mean() > 1e-3
+    doc = window.document
+    assert not doc.complete and doc.result.region is not None      # the view, previewed
+    w, h = doc.size
+    assert tasks[-1].pixels_run < w * h                              # not the whole photo
+    seen = len(estimates)
+    with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT):
+        window.shake_panel.detail_slider.setValue(40)
+    assert tasks[-1].spec.detail == pytest.approx(0.4) and tasks[-1].region is not None
+    assert len(estimates) == seen                # the same view: its estimate is reused
+    window.act_back.trigger()                                      # the whole photo is kept
+    assert doc.result is whole and doc.complete
     # another setting (the kernel size) does not re-run by itself
     runs = window.engine_provider.runs
     window.shake_panel.size_spin.setValue(31)

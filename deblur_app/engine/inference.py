@@ -18,7 +18,7 @@ import numpy as np
 from ..model import MIMOUNet, Variant
 from .backend import make_backend
 from .device import is_out_of_memory
-from .progress import CancelToken, Progress, no_progress
+from .progress import CancelToken, Progress, TileHook, no_progress
 from .scales import FACTORS, SCALES
 from .tiling import padded_crop, plan_tiles
 
@@ -51,6 +51,8 @@ class Deblurrer:
 
     ``backend`` (auto, torch, openvino) and ``precision`` (auto, fp32, fp16, bf16) are chosen
     by :mod:`.backend`; callers never need to know which one runs."""
+
+    progress_total = True      # its progress is one (done, total) over the whole run
 
     def __init__(self, model: MIMOUNet, variant: Variant, device: str = "auto",
                  tile: int | None = None, overlap: int = DEFAULT_OVERLAP,
@@ -86,7 +88,9 @@ class Deblurrer:
 
     # -- public -------------------------------------------------------------------------------
     def run(self, image: np.ndarray, scales=SCALES, progress: Progress | None = None,
-            cancel: CancelToken | None = None) -> Restored:
+            cancel: CancelToken | None = None, on_tile: TileHook | None = None) -> Restored:
+        """``on_tile`` (optional) receives each finished tile of each scale as it is done
+        (see :data:`~deblur_app.engine.progress.TileHook`), for showing the result fill in."""
         image, scales, progress, cancel = run_arguments(image, scales, progress, cancel)
         notes: list[str] = []
         tile = self.tile
@@ -96,7 +100,8 @@ class Deblurrer:
         while True:
             try:
                 t_run = time.perf_counter()
-                out, count = self._run(backend, image, scales, tile, progress, cancel)
+                out, count = self._run(backend, image, scales, tile, progress, cancel,
+                                        on_tile)
                 break
             except Exception as exc:  # noqa: BLE001 - only memory errors are handled here
                 if not is_out_of_memory(exc):
@@ -135,9 +140,10 @@ class Deblurrer:
                 "fp32" if self.precision == "fp32" else "auto", self.channels_last)
         return self._cpu_fallback
 
-    def _run(self, backend, image, scales, tile, progress, cancel):
+    def _run(self, backend, image, scales, tile, progress, cancel, on_tile=None):
         h, w = image.shape[:2]
         plan = plan_tiles(h, w, tile, self.overlap)
+        cuts_y, cuts_x = tile_cores(plan.ys, plan.tile_h, h), tile_cores(plan.xs, plan.tile_w, w)
         acc = {s: np.zeros((plan.height // FACTORS[s], plan.width // FACTORS[s], 3), np.float32)
                for s in scales}
         progress(0, plan.count, f"{plan.count} tile{'s' if plan.count > 1 else ''}")
@@ -145,6 +151,15 @@ class Deblurrer:
             cancel.check()
             crop = padded_crop(image, y, x, plan.tile_h, plan.tile_w)
             outs = dict(zip(SCALES, backend.forward(crop)))
+            if on_tile is not None:
+                iy, ix = plan.ys.index(y), plan.xs.index(x)
+                for s in scales:
+                    f = FACTORS[s]
+                    y0, y1 = cuts_y[iy] // f, -(-cuts_y[iy + 1] // f)
+                    x0, x1 = cuts_x[ix] // f, -(-cuts_x[ix + 1] // f)
+                    core = outs[s][y0 - y // f:y1 - y // f, x0 - x // f:x1 - x // f]
+                    if core.size:
+                        on_tile(s, y0, y1, x0, x1, np.clip(core, 0.0, 1.0))
             for s in scales:
                 f = FACTORS[s]
                 wy = plan.weights_1d(y, plan.tile_h, plan.height, f)
@@ -169,6 +184,16 @@ class Deblurrer:
             # a view, not a copy: a 100-megapixel result must not exist twice in memory
             result[s] = acc[s] if acc[s].shape[:2] == (oh, ow) else acc[s][:oh, :ow]
         return result, plan.count
+
+
+def tile_cores(starts, size: int, length: int) -> list[int]:
+    """Where one tile's own part ends and the next one's begins along an axis (the middle of
+    their overlap, on multiples of 4), from 0 to ``length``: tile i owns cuts[i]:cuts[i+1]."""
+    cuts = [0]
+    for a, b in zip(starts, starts[1:]):
+        cuts.append(min(length, (a + size + b) // 2 // 4 * 4))
+    cuts.append(length)
+    return cuts
 
 
 def run_arguments(image: np.ndarray, scales, progress: Progress | None,

@@ -41,3 +41,17 @@ def open_engine(weights: str | Path | None, model: str | None, device: str, back
                                "leave out --model or pass matching weights")
     return Deblurrer(net, variant, device=device, tile=tile, overlap=overlap,
                      precision=precision, backend=backend, source=str(weights))
+
+
+def open_method(method: str, *, weights: str | Path | None = None, device: str = "auto",
+                tile: int | None = None, overlap: int = 64, kernel_size=None, region=None,
+                detail=None):
+    """The engine of a method of :data:`~deblur_app.engine.methods.METHODS` (every one has the
+    same ``run`` contract): the network with ``weights`` on ``device``, or shake estimation
+    with its settings.  A new method is one more branch here."""
+    if method == "shake":
+        from ..shake import open_shake           # the classical method's own package
+        return open_shake(kernel_size, region, detail)
+    if method == "network":
+        return open_engine(weights, None, device, "auto", tile, overlap, "auto")
+    raise ValueError(f"unknown method {method!r}")

@@ -34,6 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
                     help="comparison for --screenshot (default: as last used)")
     ap.add_argument("--zoom", type=float, default=None, metavar="PERCENT",
                     help="zoom for --screenshot, e.g. 100 (default: fit)")
+    ap.add_argument("--method", default=None, metavar="NAME",
+                    help="restoration method for --screenshot: network or shake (default: as "
+                         "last used)")
+    ap.add_argument("--stop-after", type=int, default=None, metavar="TILES",
+                    help="--screenshot: cancel the run after this many tiles, to show a result "
+                         "filling in")
+    ap.add_argument("--tile", type=int, default=None, metavar="PX",
+                    help="network tile size (default: the device's)")
     ap.add_argument("--device", default=None, help="auto, cpu, cuda, cuda:N, mps or intel-gpu")
     ap.add_argument("--theme", choices=("system", "light", "dark"), default=None,
                     help="colour scheme (default: follow the system)")
@@ -118,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.device:
         settings.device = args.device
 
-    window = MainWindow(settings)
+    window = MainWindow(settings, tile=args.tile)
     _report_unexpected_errors_in(window)
     if args.screenshot:
         from .screenshot import take
@@ -129,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         code = take(window, args.screenshot, Path(args.paths[0]) if args.paths else None,
                     size=(w, h), view=args.view,
-                    zoom=args.zoom / 100.0 if args.zoom else None)
+                    zoom=args.zoom / 100.0 if args.zoom else None, method=args.method,
+                    stop_after=args.stop_after)
         window.close()
         return code
     window.show()

@@ -10,7 +10,7 @@ complete, so a cancelled batch leaves no half-written file.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -43,6 +43,7 @@ class QueueEntry:
     status: str = "waiting"
     detail: str = ""
     outputs: list[str] = field(default_factory=list)
+    made_with: str = ""                # the settings its result was made with (see start)
 
 
 class QueueModel(QAbstractTableModel):
@@ -393,10 +394,16 @@ class BatchPanel(QWidget):
              for r in rows]
         return list(dict.fromkeys(found))
 
+    @staticmethod
+    def settings_key(spec, options: BatchOptions) -> str:
+        """What a result depends on: the method and its settings, the look, the outputs."""
+        return repr((spec, options.post, options.strength, options.scales, options.suffix,
+                     options.fmt, options.outdir))
+
     def start(self) -> None:
         if self.running:
             return
-        if not self.pending_rows():
+        if not self.model.entries:
             self.host.report("Nothing to do: add photos or folders to the queue first", "warning")
             return
         if self.host.compute_busy():
@@ -412,13 +419,29 @@ class BatchPanel(QWidget):
         except ValueError as exc:
             self.host.report(f"Cannot start the batch: {exc}", "error")
             return
-        rows = self.pending_rows()
+        key = self.settings_key(spec, options)
+        # photos done with other settings (another method, look or format) are made again:
+        # a rerun never silently keeps results of the old settings
+        stale = [i for i, e in enumerate(self.model.entries)
+                 if e.status in ("done", "skipped") and e.made_with != key]
+        rows = sorted(set(self.pending_rows()) | set(stale))
+        if not rows:
+            self.host.report("Nothing to do: every photo in the queue is done with these "
+                             "settings", "info")
+            return
+        if stale:
+            if options.existing == "skip":   # their earlier results are ours: replace them
+                options = replace(options, existing="overwrite")
+            n = len(stale)
+            self.host.report(f"{n} photo{'s' if n != 1 else ''} done with other settings "
+                             f"{'are' if n != 1 else 'is'} made again with these", "info")
         self.save_settings()
         self.last_outdirs = self.outdirs(rows, options)
         for row in rows:
             self.model.set_status(row, "waiting", "")
         task = BatchTask(self.host.engine_provider, spec,
                          [self.model.entries[r].job for r in rows], rows, options)
+        task.settings_key = key
         sig = task.signals
         sig.file_started.connect(self._file_started)
         sig.file_result.connect(self._file_result)
@@ -477,6 +500,7 @@ class BatchPanel(QWidget):
         else:
             detail = res.reason or res.status
         self.model.set_status(row, res.status, detail, res.outputs)
+        self.model.entries[row].made_with = getattr(task, "settings_key", "")
         self._tile_fraction = 0.0
 
     def _tile_progress(self, task, done: int, total: int, message: str) -> None:
@@ -551,7 +575,11 @@ class BatchPanel(QWidget):
         if folder is None or not folder.is_dir():
             self.host.report("No output folder yet: run the batch first", "warning")
             return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            from PySide6.QtWidgets import QApplication
+            QApplication.clipboard().setText(str(folder))
+            self.host.report(f"No file manager could open the output folder {folder}: its path "
+                             "was copied to the clipboard", "warning")
 
     def output_folder(self) -> Path | None:
         for d in self.last_outdirs:
@@ -564,7 +592,7 @@ class BatchPanel(QWidget):
         has_rows = bool(self.model.entries)
         self.table.setVisible(has_rows)
         self.placeholder.setVisible(not has_rows)
-        self.start_button.setEnabled(not running and bool(self.pending_rows()))
+        self.start_button.setEnabled(not running and has_rows)
         self.pause_button.setEnabled(running)
         self.pause_button.setText("Resume" if running and self.task.paused else "Pause")
         self.cancel_button.setEnabled(running)

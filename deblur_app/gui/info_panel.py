@@ -15,14 +15,17 @@ from .dialogs import TextDialog
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
-    lines = ["| | |", "|---|---|"]
-    lines += [f"| {label} | {html.escape(text).replace('|', '&#124;')} |" for label, text in rows]
-    return "\n".join(lines)
+    """Label / value rows as an HTML table: no header row (a Markdown table needs one, and
+    showed it empty)."""
+    cells = "".join(f"<tr><td><b>{html.escape(label)}</b></td><td>&nbsp;{html.escape(text)}"
+                    "</td></tr>" for label, text in rows)
+    return f"<table>{cells}</table>"
 
 
 def photo_info_markdown(photo: Photo) -> str:
     """The Info panel's text (Markdown) for an open photo."""
     name = photo.source.name or "(unsaved)"
+    # Markdown with HTML tables (Qt's Markdown reader passes HTML blocks through)
     file_rows = [("Size", f"{photo.width} × {photo.height} ({photo.megapixels:.1f} MP)"),
                  ("Format", f"{photo.format}, {photo.bit_depth}-bit"
                             + (", with alpha" if photo.alpha is not None else "")),
@@ -34,7 +37,10 @@ def photo_info_markdown(photo: Photo) -> str:
     if record is not None:
         parts += ["## Made by Deblur Studio", _table([
             ("Software", record.software), ("Method", record.method),
-            ("Model", record.model or "–"), ("Weights", record.weights_hash or "–"),
+            *([("Model", record.model), ("Weights", record.weights_hash or "–")]
+              if record.model else []),
+            *([("Kernel", record.kernel_size)] if record.kernel_size else []),
+            *([("Detail", record.detail)] if record.detail else []),
             ("Scale", record.scale),
             ("Sharpening", f"{record.sharpen_amount:g} (radius {record.sharpen_radius:g})"
              if record.sharpen_amount else "none"),

@@ -85,3 +85,29 @@ class Pyramid:
         pw = min(patch.shape[1], image.shape[1] - x)
         image[y:y + ph, x:x + pw] = to_uint8(patch[:ph, :pw])
         return cls(image, ref_size)
+
+    def paste(self, x: int, y: int, patch: np.ndarray) -> None:
+        """Write ``patch`` into level 0 at (x, y), in place, and refresh the smaller levels over
+        the same area (a result filling in tile by tile)."""
+        base = self.levels[0]
+        ph, pw = min(patch.shape[0], base.shape[0] - y), min(patch.shape[1], base.shape[1] - x)
+        if ph <= 0 or pw <= 0:
+            return
+        base[y:y + ph, x:x + pw] = to_uint8(patch[:ph, :pw])
+        x0, y0, x1, y1 = x, y, x + pw, y + ph
+        for i in range(1, len(self.levels)):
+            prev, cur = self.levels[i - 1], self.levels[i]
+            x0, y0 = x0 // 2 * 2, y0 // 2 * 2
+            x1, y1 = min(prev.shape[1], -(-x1 // 2) * 2), min(prev.shape[0], -(-y1 // 2) * 2)
+            small = half_size(prev[y0:y1, x0:x1])
+            x0, y0 = x0 // 2, y0 // 2
+            cur[y0:y0 + small.shape[0], x0:x0 + small.shape[1]] = small
+            x1, y1 = x0 + small.shape[1], y0 + small.shape[0]
+
+    def box_in_level(self, level: int, x0: float, y0: float, x1: float,
+                     y1: float) -> tuple[int, int, int, int]:
+        """A box in reference (photo) pixels as whole pixels of ``level``, clamped."""
+        sx, sy = self.scale_of(level)
+        lh, lw = self.levels[level].shape[:2]
+        return (max(0, int(x0 / sx)), max(0, int(y0 / sy)),
+                min(lw, int(np.ceil(x1 / sx))), min(lh, int(np.ceil(y1 / sy))))

@@ -34,8 +34,20 @@ def settle(ms: int = 300) -> None:
 
 def take(window: MainWindow, out: Path, target: Path | None = None,
          size: tuple[int, int] = (1440, 900), timeout_s: float = 900,
-         view: str | None = None, zoom: float | None = None) -> int:
-    """``view``: side, split or after; ``zoom``: 1.0 = 100% (default: fit)."""
+         view: str | None = None, zoom: float | None = None, method: str | None = None,
+         stop_after: int | None = None) -> int:
+    """``view``: side, split or after; ``zoom``: 1.0 = 100% (default: fit); ``method``: a
+    method's name (the Method choice); ``stop_after``: cancel the whole-photo run after this
+    many tiles (a result filling in, cancelled: what is done is kept)."""
+    if method is not None:
+        from ..engine.methods import method_info
+        try:
+            method_info(method)
+        except KeyError as exc:
+            print(f"screenshot: {exc}", file=sys.stderr)
+            return 2
+        window.shake_panel.set_method(method)
+    window.ask_unsaved = lambda results: "discard"     # nothing to keep from a screenshot
     window.resize(*size)
     window.show()
     settle(200)
@@ -65,7 +77,19 @@ def take(window: MainWindow, out: Path, target: Path | None = None,
         if zoom:
             window.viewer.set_zoom(zoom)
         window.deblur_all()
-        if not wait_for(window.run_finished, timeout_s) or not window.document.complete:
+        if stop_after:
+            tiles = []
+
+            def count(task, scale, *_):
+                if scale == "fine":
+                    tiles.append(1)
+                    if len(tiles) == stop_after:
+                        window.cancel()
+            window.run_task.signals.tile.connect(count)
+            if not wait_for(window.run_finished, timeout_s) or not window.document.has_result:
+                print(f"screenshot: no tiles: {window.status_label.text()}", file=sys.stderr)
+                return 1
+        elif not wait_for(window.run_finished, timeout_s) or not window.document.complete:
             print(f"screenshot: deblurring failed: {window.status_label.text()}",
                   file=sys.stderr)
             return 1

@@ -130,4 +130,19 @@ class Settings:
 
     current_tab = _value_property("window/tab", 0, int)
 
+    @property
+    def recent_files(self) -> list[str]:
+        """Photos opened lately, newest first."""
+        import json
+        try:
+            value = json.loads(self._get("app/recent_files", "[]"))
+        except ValueError:
+            return []
+        return [str(v) for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    @recent_files.setter
+    def recent_files(self, paths: list[str]) -> None:
+        import json
+        self._set("app/recent_files", json.dumps([str(p) for p in paths]))
+
     del _path_property, _value_property

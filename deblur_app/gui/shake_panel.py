@@ -1,8 +1,10 @@
-"""The Method choice: the network or shake estimation, with shake's kernel size, detail and
-the estimated kernel drawn (the "blur trace").
+"""The Method choice: the network or shake estimation (the engine's list of methods), with
+shake's kernel size, detail, region and the estimated kernel drawn (the "blur trace").
 
 The panel only holds values and shows the last kernel; the window builds the engine spec from
 :meth:`ShakePanel.method`, :meth:`ShakePanel.kernel_size` and :meth:`ShakePanel.detail`.
+Every row is as narrow as the dock: a control never hides to the right of it.  Rows of one
+method are shown only while that method is chosen (``METHOD_ROWS``).
 """
 from __future__ import annotations
 
@@ -10,13 +12,22 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QPushButton, QSlider, QSpinBox, QWidget)
+                               QPushButton, QSizePolicy, QSlider, QSpinBox, QWidget)
 
+from ..engine.methods import METHODS, method_info
 from ..shake.engine import MAX_KERNEL
 from ..shake.kernel import picture
 
-METHODS = (("network", "Network (MIMO-UNet)"), ("shake", "Shake estimation"))
-TRACE_SIDE = 128
+TRACE_SIDE = 112
+
+
+def _row(*widgets, stretch_first: bool = True) -> QWidget:
+    box = QWidget()
+    lay = QHBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    for i, w in enumerate(widgets):
+        lay.addWidget(w, 1 if (i == 0 and stretch_first) else 0)
+    return box
 
 
 class ShakePanel(QGroupBox):
@@ -26,26 +37,36 @@ class ShakePanel(QGroupBox):
     def __init__(self, parent=None):
         super().__init__("Method", parent)
         self.method_combo = QComboBox()
-        for key, title in METHODS:
-            self.method_combo.addItem(title, key)
-        self.method_combo.setToolTip(
-            "Network: MIMO-UNet, for any motion blur.  Shake estimation: finds the path the "
-            "camera drew during the exposure and removes it; for camera shake, and it leaves "
-            "the photo unchanged when it finds no clear shake.")
+        for m in METHODS:
+            self.method_combo.addItem(m.title, m.name)
+            self.method_combo.setItemData(self.method_combo.count() - 1, m.purpose,
+                                          Qt.ItemDataRole.ToolTipRole)
+        self.method_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.method_combo.setMinimumContentsLength(12)
+        self.method_combo.setToolTip("  ".join(f"{m.title}: {m.purpose}" for m in METHODS)
+                                     + "  (F1: which to use)")
         self.size_spin = QSpinBox()
         self.size_spin.setRange(0, MAX_KERNEL)
         self.size_spin.setSingleStep(2)
         self.size_spin.setSpecialValueText("Auto")
         self.size_spin.setSuffix(" px")
         self.size_spin.setToolTip("Largest blur to look for; Auto tries several sizes")
+        self.detail_auto = QCheckBox("Auto (by noise)")
+        self.detail_auto.setChecked(True)
+        self.detail_auto.setToolTip("Choose the detail from the photo's noise; untick to set it")
         self.detail_slider = QSlider(Qt.Orientation.Horizontal)
         self.detail_slider.setRange(0, 100)
         self.detail_slider.setValue(30)
-        self.detail_slider.setToolTip("More detail (right) or fewer artefacts (left)")
-        self.detail_auto = QCheckBox("Auto")
-        self.detail_auto.setChecked(True)
-        self.detail_auto.setToolTip("Choose the detail from the photo's noise")
+        self.detail_slider.setToolTip("More detail (right) or fewer artefacts (left); moving it "
+                                      "previews the part in view at once")
+        self.detail_value = QLabel()
+        self.detail_value.setMinimumWidth(self.detail_value.fontMetrics()
+                                          .horizontalAdvance("0.00 "))
+        self.detail_value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.region_label = QLabel()
+        self.region_label.setWordWrap(True)
+        self.region_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.region_label.setToolTip("Where the shake is estimated: by default the most "
                                      "detailed ~1 megapixel of the photo")
         self.region_button = QPushButton("Estimate in view")
@@ -57,33 +78,37 @@ class ShakePanel(QGroupBox):
         self._region: tuple[int, int, int, int] | None = None
         self.trace = QLabel("No kernel yet")
         self.trace.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.trace.setMinimumSize(TRACE_SIDE, TRACE_SIDE)
+        self.trace.setFixedSize(TRACE_SIDE, TRACE_SIDE)
         self.trace.setToolTip("The estimated blur kernel: the camera's path during the exposure")
+        self.trace.setWordWrap(True)
+
         form = self.form = QFormLayout(self)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         form.addRow("Restore with", self.method_combo)
-        form.addRow("Kernel size", self.size_spin)
-        row = QHBoxLayout()
-        row.addWidget(self.detail_slider, 1)
-        row.addWidget(self.detail_auto)
-        form.addRow("Detail", row)
-        region_row = QHBoxLayout()
-        region_row.addWidget(self.region_label, 1)
-        region_row.addWidget(self.region_button)
-        region_row.addWidget(self.region_auto)
-        region_row.setContentsMargins(0, 0, 0, 0)
-        self.region_box = QWidget()                     # the row as one widget (show/hide)
-        self.region_box.setLayout(region_row)
-        form.addRow("Region", self.region_box)
-        form.addRow("Blur trace", self.trace)
-        self._shake_rows = (self.size_spin, self.detail_slider, self.detail_auto, self.trace,
-                            self.region_box)
+        self.detail_row = _row(self.detail_slider, self.detail_value)
+        self.region_buttons = _row(self.region_button, self.region_auto, stretch_first=False)
+        self.region_buttons.layout().addStretch(1)
+        # the rows of shake estimation's settings (fields of the form), shown for the methods
+        # that use them (the methods' table)
+        self.method_rows: dict[str, list[QWidget]] = {"shake": []}
+        for label, field in (("Kernel size", self.size_spin), ("Detail", self.detail_auto),
+                             ("", self.detail_row), ("Region", self.region_label),
+                             (None, self.region_buttons), ("Blur trace", self.trace)):
+            if label is None:
+                form.addRow(field)                      # the whole width of the panel
+            else:
+                form.addRow(label, field)
+            self.method_rows["shake"].append(field)
+        self._shake_rows = tuple(self.method_rows["shake"])
         self.region_button.clicked.connect(self.region_requested)
         self.region_auto.clicked.connect(lambda: self.set_region(None))
         self.set_region(None)
         self.method_combo.currentIndexChanged.connect(self._method_changed)
         self.size_spin.valueChanged.connect(self.changed)
-        self.detail_slider.valueChanged.connect(self.changed)
+        self.detail_slider.valueChanged.connect(self._detail_moved)
         self.detail_auto.toggled.connect(self._auto_toggled)
+        self._detail_moved(self.detail_slider.value(), emit=False)
         self._method_changed()
 
     # -- values -------------------------------------------------------------------------------
@@ -106,7 +131,7 @@ class ShakePanel(QGroupBox):
         changed = region != self._region
         self._region = None if region is None else tuple(int(v) for v in region)
         if self._region is None:
-            self.region_label.setText("Auto (most detailed area)")
+            self.region_label.setText("Auto: the most detailed area")
         else:
             x, y, w, h = self._region
             self.region_label.setText(f"{w} × {h} at {x}, {y}")
@@ -146,15 +171,19 @@ class ShakePanel(QGroupBox):
 
     # -- internals ----------------------------------------------------------------------------
     def _method_changed(self, *_) -> None:
-        shake = self.method() == "shake"
-        for w in self._shake_rows:
-            w.setEnabled(shake)
-        for w in (self.size_spin, self.detail_slider, self.trace, self.region_box):  # shake only
-            self.form.setRowVisible(w, shake)
+        info = method_info(self.method())
+        for w in self.method_rows["shake"]:
+            self.form.setRowVisible(w, info.shake)
         self._auto_toggled(self.detail_auto.isChecked(), emit=False)
         self.changed.emit()
 
+    def _detail_moved(self, value: int, emit: bool = True) -> None:
+        self.detail_value.setText(f"{value / 100:.2f}")
+        if emit:
+            self.changed.emit()
+
     def _auto_toggled(self, on: bool, emit: bool = True) -> None:
-        self.detail_slider.setEnabled(self.method() == "shake" and not on)
+        self.detail_slider.setEnabled(not on)
+        self.detail_value.setEnabled(not on)
         if emit:
             self.changed.emit()

@@ -14,7 +14,7 @@ import weakref
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPalette, QPen, QRegion
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from ..engine.scales import FACTORS as SCALE_FACTORS, TITLES as SCALE_TITLES
@@ -177,6 +177,27 @@ class ImageCanvas(QWidget):
         patch = self.viewer.patch if kind == "after" else None
         if patch is not None and patch.after is pyramid:
             self._draw_patch(p, patch)
+        if kind == "after":
+            self._unfinished_marker(p, look.scale)
+
+    def _unfinished_marker(self, p: QPainter, scale: str) -> None:
+        """A result still filling in (or cancelled): the part not done yet shows the original,
+        hatched."""
+        result = self.viewer.document.result
+        if result is None or result.filled is None:
+            return
+        w, h = self.viewer.document.size
+        rest = QRegion(self.photo_rect_to_widget(0, 0, w, h).toAlignedRect())
+        for x0, y0, x1, y1 in result.filled.get(scale, ()):
+            rest = rest.subtracted(QRegion(self.photo_rect_to_widget(x0, y0, x1, y1)
+                                           .toAlignedRect()))
+        if rest.isEmpty():
+            return
+        p.save()
+        p.setClipRegion(rest, Qt.ClipOperation.IntersectClip)
+        p.fillRect(self.rect(), QColor(0, 0, 0, 90))
+        p.fillRect(self.rect(), QBrush(QColor(255, 255, 255, 70), Qt.BrushStyle.BDiagPattern))
+        p.restore()
 
     def _draw_pyramid(self, p: QPainter, pyramid: Pyramid) -> None:
         level = pyramid.level_for(self.state.zoom)
@@ -207,7 +228,8 @@ class ImageCanvas(QWidget):
 
     def _region_marker(self, p: QPainter, layer) -> None:
         region = self.viewer.document.region
-        if layer[0] != "after" or region is None:
+        w, h = self.viewer.document.size
+        if layer[0] != "after" or region is None or region.area >= w * h:
             return
         r = self.photo_rect_to_widget(region.x, region.y, region.x + region.width,
                                       region.y + region.height)
@@ -383,6 +405,14 @@ class CompareViewer(QWidget):
         self._refresh()
         self.request_preview()
 
+    def result_filled(self) -> None:
+        """Tiles of a result filling in were pasted into its pyramids: repaint."""
+        self._refresh()
+
+    def set_flipped(self, flipped: bool) -> None:
+        if flipped != self.flipped:
+            self.toggle_flip()
+
     def set_shake_region(self, region: tuple[int, int, int, int] | None) -> None:
         self.shake_region = region
         for canvas in (self.before_canvas, self.after_canvas):
@@ -419,13 +449,22 @@ class CompareViewer(QWidget):
             return text + " · Space: back to after" if self.flipped else text
         if self.after_layer()[0] != "after":
             return "Not deblurred yet · Ctrl+Shift+R: preview · Ctrl+R: whole photo"
+        result = doc.result
         scale = self.look.scale
         sw, sh = doc.scale_size(scale)
-        text = f"After · {SCALE_TITLES[scale]} · {sw} × {sh}"
+        text = f"After · {result.label} · {SCALE_TITLES[scale]} · {sw} × {sh}"
         if SCALE_FACTORS[scale] > 1:
             text += " shown enlarged"
-        if doc.region is not None:
-            text += " · preview: dashed area"
+        if result.region is not None:
+            text += " · preview"
+            if result.resolution < 1:
+                text += f" at {result.resolution * 100:.0f} % size"
+            if result.region.area < doc.size[0] * doc.size[1]:
+                text += ": dashed area"
+        if result.filled is not None:
+            text += " · hatched: not done (original)"
+        if len(doc.results) > 1:
+            text += " · C: compare"
         return text
 
     def backdrop(self) -> QColor:

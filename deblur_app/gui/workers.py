@@ -19,18 +19,22 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 
 from ..batch import BatchOptions, BatchRunner, FileResult, Job
-from ..engine import SCALES, CancelToken, Cancelled, Deblurrer, open_engine
+import cv2
+
+from ..engine import SCALES, CancelToken, Cancelled, Deblurrer
+from ..engine.catalog import WeightsError, check_weights
+from ..engine.methods import method_info
+from ..engine.opening import open_method
+from ..engine.progress import OneTotal, takes_tiles
 from ..engine.scales import FACTORS as SCALE_FACTORS
 from ..imaging.formats import is_raw
 from ..imaging.io import (ImageReadError, ImageWriteError, Photo, read_photo, read_raw_preview,
                           write_photo)
 from ..imaging.postprocess import finish
 from ..imaging.record import record_for
-from ..model import WeightsError, load_model
-from ..shake import open_shake
 from .document import DeblurOutcome, Region
 from .look import Look, LookRenderer
-from .pyramid import Pyramid
+from .pyramid import Pyramid, to_uint8
 
 _USER_ERRORS = (WeightsError, ImageReadError, ImageWriteError, ValueError, OSError, KeyError)
 
@@ -157,12 +161,12 @@ class EngineProvider:
         with self._lock:
             if self._engine is None or self._spec != spec:
                 self._engine = None
-                if spec.method == "shake":
-                    self._engine = open_shake(spec.kernel_size, spec.region, spec.detail)
-                else:
+                if spec.method == "network":
                     progress(0, 0, f"Loading {spec.title or Path(spec.weights).name}…")
-                    self._engine = open_engine(spec.weights, None, spec.device, "auto",
-                                               spec.tile, spec.overlap, "auto")
+                self._engine = open_method(spec.method, weights=spec.weights or None,
+                                           device=spec.device, tile=spec.tile,
+                                           overlap=spec.overlap, kernel_size=spec.kernel_size,
+                                           region=spec.region, detail=spec.detail)
                 self._spec = spec
             return self._engine
 
@@ -201,16 +205,33 @@ class LoadPhotoTask(Task):
         return self.path, photo, Pyramid(photo.pixels, min_levels=3)
 
 
+class DeblurSignals(TaskSignals):
+    canvas = Signal(object, object)                # task, {scale: Pyramid} to fill in
+    tile = Signal(object, str, int, int, int, int, object)   # task, scale, y0, y1, x0, x1, uint8
+
+
 class DeblurTask(Task):
-    """Deblur the whole photo, or only ``region`` of it (the quick preview)."""
+    """Deblur the whole photo, or only ``region`` of it (the quick preview), at ``resolution``
+    (a fraction of full size: a preview is computed at about screen resolution).  A whole-photo
+    run hands out a canvas (the original, to be filled in) and then each finished tile."""
+    signals_class = DeblurSignals
 
     def __init__(self, provider: EngineProvider, spec: EngineSpec, photo: Photo,
-                 before: Pyramid, region: Region | None = None, document=None):
+                 before: Pyramid, region: Region | None = None, document=None,
+                 resolution: float = 1.0):
         super().__init__()
         self.provider, self.spec, self.photo, self.before = provider, spec, photo, before
         self.region = region
+        self.resolution = min(1.0, float(resolution))
         self.document = document             # who asked (the window checks it is still open)
         self.expected_seconds: float | None = None  # from the engine's measured speed
+        self.canvas: dict[str, Pyramid] | None = None
+        self.pixels_run = 0                  # how many pixels went through the method (tests)
+        self.progress_exact = True           # False: the engine's counts restart (no ETA)
+
+    @property
+    def whole(self) -> bool:
+        return self.region is None
 
     def work(self) -> DeblurOutcome:
         engine = self.provider.get(self._spec_for_pixels(), self.progress)
@@ -220,39 +241,79 @@ class DeblurTask(Task):
         r = self.region
         if r is not None:
             pixels = pixels[r.y:r.y + r.height, r.x:r.x + r.width]
+        if self.resolution < 1.0:
+            h, w = pixels.shape[:2]
+            size = (max(16, round(w * self.resolution)), max(16, round(h * self.resolution)))
+            pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+        self.pixels_run = pixels.shape[0] * pixels.shape[1]
         self.expected_seconds = engine.estimate_seconds(*pixels.shape[:2])
-        restored = engine.run(pixels, SCALES, progress=self.progress, cancel=self.token)
+        extra = {}
+        ref = (self.photo.width, self.photo.height)
+        if r is None and takes_tiles(engine):
+            self.canvas = {s: Pyramid(self.before.levels[min(SCALE_FACTORS[s].bit_length() - 1,
+                                                             len(self.before.levels) - 1)]
+                                      .copy(), ref) for s in SCALES}
+            self.emit("canvas", self.canvas)
+            extra["on_tile"] = self._tile
+        self.progress_exact = bool(getattr(engine, "progress_total", False))
+        restored = engine.run(pixels, SCALES,
+                              progress=OneTotal(self.progress, self.progress_exact),
+                              cancel=self.token, **extra)
         self.token.check()
         self.progress(0, 0, "Preparing the display…")
-        ref = (self.photo.width, self.photo.height)
         if r is None:
             after = {s: Pyramid(restored.scale(s), ref) for s in SCALES}
         else:
             after = {}
             for s in SCALES:
                 f = SCALE_FACTORS[s]
-                k = f.bit_length() - 1
-                base = self.before.levels[min(k, len(self.before.levels) - 1)]
-                after[s] = Pyramid.pasted(base, restored.scale(s), r.x // f, r.y // f, ref)
+                level = self.before.level_for(self.resolution / f)
+                x0, y0, x1, y1 = self.before.box_in_level(level, r.x, r.y, r.x + r.width,
+                                                          r.y + r.height)
+                out = restored.scale(s)
+                if out.shape[:2] != (y1 - y0, x1 - x0):
+                    out = cv2.resize(out, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+                after[s] = Pyramid.pasted(self.before.levels[level], out, x0, y0, ref)
+        info = method_info(self.spec.method)
         return DeblurOutcome(after, r, restored if r is None else None,
                              model_title=engine.variant.title,
                              device=engine.describe() if restored.device == engine.device
                              else restored.device,
                              seconds=restored.seconds, notes=list(restored.notes),
-                             kernel=restored.kernel)
+                             kernel=restored.kernel, method=info.name,
+                             label=result_label(self.spec, engine, restored),
+                             resolution=self.resolution, engine=engine)
+
+    def _tile(self, scale: str, y0: int, y1: int, x0: int, x1: int, pixels) -> None:
+        self.emit("tile", scale, y0, y1, x0, x1, to_uint8(pixels))
 
     def _spec_for_pixels(self) -> EngineSpec:
-        """The spec, with a shake region moved into the previewed part's own pixels (or left
-        to the method when it lies outside the part)."""
-        spec, r = self.spec, self.region
+        """The spec, with a shake region moved into the previewed part's own pixels (and
+        scale), or left to the method when it lies outside the part."""
+        spec, r, f = self.spec, self.region, self.resolution
+        if spec.kernel_size is not None and f < 1:      # the blur is smaller at that size
+            spec = replace(spec, kernel_size=max(3, int(spec.kernel_size * f)) | 1)
         if spec.region is None or r is None:
             return spec
         x, y, w, h = spec.region
         x0, y0 = max(x, r.x), max(y, r.y)
         x1, y1 = min(x + w, r.x + r.width), min(y + h, r.y + r.height)
-        inside = (x0 - r.x, y0 - r.y, x1 - x0, y1 - y0) if x1 - x0 >= 32 and y1 - y0 >= 32 \
-            else None
-        return replace(spec, region=inside)
+        inside = tuple(int(v * f) for v in (x0 - r.x, y0 - r.y, x1 - x0, y1 - y0))
+        return replace(spec, region=inside if min(inside[2:]) >= 32 else None)
+
+
+def result_label(spec: EngineSpec, engine, restored) -> str:
+    """What made a result, in words: the method and its settings (the after view's label)."""
+    info = method_info(spec.method)
+    if spec.method == "shake":
+        kernel = getattr(restored, "kernel", None)
+        if kernel is None:
+            return f"{info.short}: no clear shake found, photo unchanged"
+        size = f"kernel {kernel.shape[0]} px" + (" (auto)" if spec.kernel_size is None else "")
+        detail = "detail auto" if spec.detail is None else f"detail {spec.detail:.2f}"
+        region = " · your region" if spec.region is not None else ""
+        return f"{info.short} · {size} · {detail}{region}"
+    return f"{info.short} · {engine.variant.title}"
 
 
 class ValidateWeightsTask(Task):
@@ -263,16 +324,16 @@ class ValidateWeightsTask(Task):
         self.path = Path(path)
 
     def work(self):
-        _, variant = load_model(self.path)
-        return variant
+        return check_weights(self.path)
 
 
 class SaveTask(Task):
     """Finish the full-resolution result with the current look and write it atomically."""
 
     def __init__(self, target: Path, photo: Photo, output, look: Look, fmt: str,
-                 jpeg_quality: int = 95, engine=None):
+                 jpeg_quality: int = 95, engine=None, kernel=None):
         super().__init__()
+        self.kernel = kernel                 # shake estimation's kernel (for the record)
         self.target, self.photo, self.output, self.look = Path(target), photo, output, look
         self.fmt, self.jpeg_quality = fmt, jpeg_quality
         self.engine = engine                 # for the processing record (None: no record)
@@ -282,7 +343,8 @@ class SaveTask(Task):
         pixels = finish(self.photo.pixels, self.output, self.look.strength, self.look.post)
         self.token.check()
         record = None if self.engine is None else record_for(
-            self.engine, self.look.scale, self.look.post, self.look.strength)
+            self.engine, self.look.scale, self.look.post, self.look.strength,
+            kernel=self.kernel)
         return write_photo(self.target, pixels, like=self.photo, fmt=self.fmt,
                            jpeg_quality=self.jpeg_quality, record=record)
 

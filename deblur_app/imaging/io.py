@@ -584,7 +584,7 @@ def write_photo(
         else:
             buffer = _bytes_io.BytesIO()
             if depth == 16 and fmt == "PNG":
-                _encode_png16(buffer, pixels, alpha)
+                _encode_png16(buffer, pixels, alpha, icc)
             elif fmt == "TIFF":
                 _encode_tiff(buffer, pixels, alpha, icc, depth)
             else:
@@ -707,14 +707,29 @@ def _encode_with_pillow(fh: BinaryIO, fmt: str, pixels: np.ndarray, alpha: np.nd
     image.save(fh, format=fmt, **params)
 
 
-def _encode_png16(fh: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None) -> None:
+def _encode_png16(fh: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,
+                  icc: bytes | None = None) -> None:
     bgr = _quantize(pixels, 16)[:, :, ::-1]
     data = _with_alpha(bgr, None if alpha is None else _quantize(alpha, 16))
     ok, encoded = cv2.imencode(".png", np.ascontiguousarray(data),
                                [cv2.IMWRITE_PNG_COMPRESSION, 4])
     if not ok:
         raise ValueError("OpenCV could not encode the PNG")
-    fh.write(encoded.tobytes())
+    encoded = encoded.tobytes()
+    if icc:  # our own iCCP chunk, named: exiv2 would add one with an empty (invalid) name
+        encoded = _png_with_iccp(encoded, icc)
+    fh.write(encoded)
+
+
+def _png_with_iccp(png: bytes, icc: bytes, name: bytes = b"ICC Profile") -> bytes:
+    """``png`` with an iCCP chunk (the profile, zlib-compressed) right after IHDR."""
+    import struct
+    import zlib
+    body = name + b"\0\0" + zlib.compress(icc)
+    chunk = struct.pack(">I", len(body)) + b"iCCP" + body + \
+        struct.pack(">I", zlib.crc32(b"iCCP" + body) & 0xFFFFFFFF)
+    ihdr_end = 8 + 8 + 13 + 4          # signature, IHDR length+type, IHDR data, CRC
+    return png[:ihdr_end] + chunk + png[ihdr_end:]
 
 
 def _encode_tiff(fh: BinaryIO, pixels: np.ndarray, alpha: np.ndarray | None,

@@ -386,7 +386,10 @@ def describe(meta: Metadata) -> list[tuple[str, str]]:
                 return value.removeprefix('lang="x-default" ').strip()
         return ""
 
-    camera = " ".join(v for v in (first("Exif.Image.Make"), first("Exif.Image.Model")) if v)
+    make, model = first("Exif.Image.Make"), first("Exif.Image.Model")
+    # many makers repeat their name in the model ("Canon" + "Canon PowerShot G7 X")
+    camera = model if make and model.lower().startswith(make.split()[0].lower()) else \
+        " ".join(v for v in (make, model) if v)
     gps = ", ".join(f"{_degrees(first(f'Exif.GPSInfo.GPS{axis}'))} "
                     f"{first(f'Exif.GPSInfo.GPS{axis}Ref')}".strip()
                     for axis in ("Latitude", "Longitude") if first(f"Exif.GPSInfo.GPS{axis}"))

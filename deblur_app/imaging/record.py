@@ -47,13 +47,19 @@ class ProcessingRecord:
     contrast: float = 0.0
     strength: float = 1.0         # blend with the original: 0 = original, 1 = deblurred
     software: str = f"{SOFTWARE} {__version__}"
+    kernel_size: str = ""         # shake estimation: the kernel found ("31 px"), or "none"
+    detail: str = ""              # shake estimation: the detail setting ("0.3" or "auto")
 
     def summary(self) -> str:
         """The settings in words (the History event's ``parameters``)."""
         model = ", ".join(p for p in (self.model, self.weights_hash and
                                       f"weights {self.weights_hash}") if p)
-        parts = [f"deblurred with {self.method}" + (f" ({model})" if model else ""),
-                 f"{self.scale} scale"]
+        parts = [f"deblurred with {self.method}" + (f" ({model})" if model else "")]
+        if self.kernel_size:
+            parts.append(f"kernel {self.kernel_size}")
+        if self.detail:
+            parts.append(f"detail {self.detail}")
+        parts.append(f"{self.scale} scale")
         if self.sharpen_amount:
             parts.append(f"sharpen {self.sharpen_amount:g} (radius {self.sharpen_radius:g})")
         if self.contrast:
@@ -67,6 +73,7 @@ _PROPERTIES = {
     "Method": "method", "Model": "model", "WeightsHash": "weights_hash", "Scale": "scale",
     "SharpenAmount": "sharpen_amount", "SharpenRadius": "sharpen_radius",
     "Contrast": "contrast", "Strength": "strength", "Software": "software",
+    "KernelSize": "kernel_size", "Detail": "detail",
 }
 _FLOAT_FIELDS = {f.name for f in fields(ProcessingRecord) if f.type == "float"}
 
@@ -104,6 +111,8 @@ def write_record(meta: Metadata, record: ProcessingRecord, *, converted: bool,
         xmp[event + "instanceID"] = instance
     for prop, name in _PROPERTIES.items():
         value = getattr(record, name)
+        if name in ("kernel_size", "detail") and not value:
+            continue                  # the network's records carry no shake settings
         xmp[f"Xmp.{PREFIX}.{prop}"] = f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -152,17 +161,31 @@ def _hash_file(path: str, size: int, mtime_ns: int) -> str:  # size/mtime: a cha
     return digest.hexdigest()[:12]
 
 
-def record_for(engine, scale: str, post, strength: float) -> ProcessingRecord:
+_NO_KERNEL = object()
+
+
+def record_for(engine, scale: str, post, strength: float, kernel=_NO_KERNEL) -> ProcessingRecord:
     """The record of a run of ``engine`` (a network :class:`~deblur_app.engine.Deblurrer` or any
     engine with a ``method`` name), one ``scale``, finishing ``post`` (PostSettings) and
-    blend ``strength``."""
+    blend ``strength``.  For shake estimation: the method's title, no model or weights (it has
+    none), the kernel found (``kernel``, else the engine's last) and the detail setting."""
     variant = getattr(engine, "variant", None)
-    method = getattr(engine, "method", None) or (variant.title.split(" ")[0] if variant
-                                                 else type(engine).__name__)
     sharpen = float(getattr(post, "sharpen_amount", 0.0))
+    kernel_size = detail = ""
+    if getattr(engine, "method", None) == "shake":
+        method, model, hash_ = getattr(variant, "title", "Shake estimation"), "", ""
+        k = getattr(engine, "last_kernel", None) if kernel is _NO_KERNEL else kernel
+        kernel_size = f"{k.shape[0]} px" if k is not None else "none (no clear shake found)"
+        d = getattr(engine, "detail", None)
+        detail = "auto" if d is None else f"{d:g}"
+    else:
+        method = getattr(engine, "method", None) or (variant.title.split(" ")[0] if variant
+                                                     else type(engine).__name__)
+        model = getattr(variant, "name", "") or ""
+        hash_ = weights_hash(getattr(engine, "source", None))
     return ProcessingRecord(
-        method=str(method), model=getattr(variant, "name", "") or "",
-        weights_hash=weights_hash(getattr(engine, "source", None)), scale=scale,
+        method=str(method), model=model, kernel_size=kernel_size, detail=detail,
+        weights_hash=hash_, scale=scale,
         sharpen_amount=sharpen,
         sharpen_radius=float(getattr(post, "sharpen_radius", 0.0)) if sharpen else 0.0,
         contrast=float(getattr(post, "contrast", 0.0)), strength=float(strength))
