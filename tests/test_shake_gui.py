@@ -61,15 +61,16 @@ def test_provider_opens_the_shake_engine():
 
 
 def test_window_deblurs_with_shake_estimation_and_draws_the_kernel(qtbot, window, tmp_path):
-    _, blurred, _ = shaken(0, length=15)
+    from test_shake import _camera_shaken, _real
+    blurred, _ = _camera_shaken(_real("bridge_1024x768.jpg"), 15, seed=11)   # a real photo
     photo = tmp_path / "shaky.png"
     cv2.imwrite(str(photo), (blurred[..., ::-1] * 65535 + 0.5).astype(np.uint16))
     open_photo(qtbot, window, photo)
     window.shake_panel.set_method("shake")
     deblur(qtbot, window)
-    assert "Shake estimation" in window.status_label.text()
+    assert "Shake estimation" in window.status_label.text(), window.status_label.text()
     assert window.shake_panel.trace.pixmap() is not None
-    assert not window.shake_panel.trace.pixmap().isNull()
+    assert not window.shake_panel.trace.pixmap().isNull(), window.status_label.text()
 
 
 def test_method_and_shake_settings_persist(qtbot, make_window, settings_file):
