@@ -44,7 +44,7 @@ import tifffile
 from exiv2 import Exiv2Error
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from deblur_app.atomic import atomic_write
+from deblur_app.atomic import FileId, atomic_write
 from deblur_app.imaging import raw as _raw
 from deblur_app.imaging.formats import (
     FORMAT_ALIASES as _FORMAT_ALIASES,
@@ -217,7 +217,9 @@ def _read_raw(path: Path, max_pixels: int, preview: bool) -> Photo:
 
 
 def _with_metadata(photo: Photo) -> Photo:
-    """``photo`` with the EXIF, IPTC and XMP of its file (exiv2); a note if unreadable."""
+    """``photo`` with the EXIF, IPTC and XMP of its file (exiv2); a note if unreadable.  For
+    HEIC and AVIF, what exiv2 does not find (it misses the items of many tools' HEICs) is
+    taken from the decoder (libheif, libavif)."""
     try:
         photo.metadata = read_metadata(photo.source)
     except (OSError, ValueError) as exc:
@@ -528,6 +530,7 @@ def write_photo(
     metadata: Metadata | None = None,
     record: ProcessingRecord | None = None,
     notes: list[str] | None = None,
+    replace: "bool | FileId" = True,
 ) -> Path:
     """Write float RGB ``pixels`` (H x W x 3, clipped to [0, 1]) to ``path``; return the path.
 
@@ -544,7 +547,9 @@ def write_photo(
     what each format keeps.  The file is written to a temporary file in the same folder
     (:mod:`deblur_app.atomic`), synced and renamed into place; on any error the partial file
     is removed and an existing file at ``path`` is left untouched.  Writing over
-    ``like.source`` is refused.
+    ``like.source`` is refused.  ``replace`` (see :func:`deblur_app.atomic.atomic_write`):
+    False never replaces a file (``FileExistsError`` if the name was taken meanwhile), a
+    ``FileId`` only that file.
 
     Raises :class:`ImageWriteError` for failures of the file system or the encoder and
     ``ValueError`` for invalid arguments.
@@ -595,7 +600,7 @@ def write_photo(
             else:
                 fh.write(encoded)
 
-    _write_atomically(target, encode, fmt)
+    _write_atomically(target, encode, fmt, replace)
     return target
 
 
@@ -736,10 +741,14 @@ def _same_file(a: Path, b: Path | None) -> bool:
         return False
 
 
-def _write_atomically(target: Path, encode: Callable[[BinaryIO], None], fmt: str) -> None:
-    """:func:`deblur_app.atomic.atomic_write`, its errors as :class:`ImageWriteError`."""
+def _write_atomically(target: Path, encode: Callable[[BinaryIO], None], fmt: str,
+                      replace: "bool | FileId" = True) -> None:
+    """:func:`deblur_app.atomic.atomic_write`, its errors as :class:`ImageWriteError`
+    (``FileExistsError`` passes: the caller chooses another name)."""
     try:
-        atomic_write(target, encode)
+        atomic_write(target, encode, replace)
+    except FileExistsError:
+        raise
     except FileNotFoundError:
         raise ImageWriteError(target, "the folder does not exist") from None
     except OSError as exc:
