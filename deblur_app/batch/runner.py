@@ -170,6 +170,12 @@ class BatchRunner:
             return FileResult(str(job.source), "failed",
                               reason=f"{job.source}: not enough memory for this photo",
                               notes=notes)
+        except Exception as exc:  # noqa: BLE001 - a library's bug never stops the batch
+            # (Ctrl+C and SIGTERM are not Exceptions: they pass and stop the run)
+            detail = str(exc).strip() or type(exc).__name__
+            return FileResult(str(job.source), "failed",
+                              reason=f"{job.source}: unexpected error ({type(exc).__name__}: "
+                                     f"{detail})", notes=notes)
         finally:
             release_freed_memory()
 

@@ -46,6 +46,7 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 
 from deblur_app.atomic import FileId, atomic_write
 from deblur_app.imaging import raw as _raw
+from deblur_app.imaging.integrity import DamagedFile, check_data
 from deblur_app.imaging.formats import (
     FORMAT_ALIASES as _FORMAT_ALIASES,
     SUPPORTED_EXTENSIONS,
@@ -60,6 +61,7 @@ from deblur_app.imaging.metadata import (
     ORIENTATION_TAG,
     Metadata,
     apply_orientation,
+    bmp_with_xmp,
     embed,
     orientation_of,
     read_metadata,
@@ -280,12 +282,22 @@ def _check_size(path: Path, width: int, height: int, max_pixels: int) -> None:
                   f"megapixels, the limit is {max_pixels / 1e6:g} megapixels")
 
 
+def _check_data(path: Path, fmt: str, width: int, height: int) -> None:
+    """A truncated file, or a header its data cannot back, named as damaged before decoding
+    (see :mod:`.integrity`)."""
+    try:
+        check_data(path, fmt, width, height)
+    except DamagedFile as exc:
+        raise ImageReadError(path, str(exc)) from None
+
+
 def _decode(path: Path, image: Image.Image, max_pixels: int) -> Photo:
     fmt = _FORMAT_ALIASES.get(image.format or "")
     if fmt is None:
         raise ImageReadError(path, f"unsupported image format {image.format} "
                                    f"(use {_READ_FORMATS})")
     _check_size(path, *image.size, max_pixels)
+    _check_data(path, fmt, *image.size)
     icc = image.info.get("icc_profile") or None
     mode = image.mode
     notes = _frame_notes(image, fmt)
@@ -296,7 +308,9 @@ def _decode(path: Path, image: Image.Image, max_pixels: int) -> Photo:
     decoded = None
     if fmt == "TIFF" and _tiff_bits(image) > 8:
         try:
-            decoded = _deep_tiff_pixels(path)
+            decoded, upright = _deep_tiff_pixels(path)
+            if upright:
+                orientation = 1   # OpenCV's TIFF decoder turned it already: turn it once
         except Exception as exc:
             try:
                 image.load()  # last resort: Pillow, which reduces to 8 bits
@@ -431,14 +445,17 @@ def _tifffile_pixels(page) -> tuple[np.ndarray, np.ndarray | None, bool]:
     return pixels, alpha, array.dtype.itemsize > 1
 
 
-def _deep_tiff_pixels(path: Path) -> tuple[np.ndarray, np.ndarray | None, bool]:
-    """16-bit (or float) TIFF pixels via tifffile, falling back to OpenCV (e.g. LZW)."""
+def _deep_tiff_pixels(path: Path):
+    """16-bit (or float) TIFF pixels via tifffile, falling back to OpenCV (e.g. LZW, which
+    tifffile cannot decode without imagecodecs): ``((rgb, alpha, deep), upright)``, where
+    ``upright`` says the orientation was applied already (OpenCV's TIFF decoder applies the
+    Orientation tag itself, whatever the flags)."""
     try:
         with tifffile.TiffFile(path) as tif:
-            return _tifffile_pixels(tif.pages[0])
+            return _tifffile_pixels(tif.pages[0]), False
     except Exception as tiff_error:
         try:
-            return _opencv_pixels(path)
+            return _opencv_pixels(path), True
         except Exception:
             raise tiff_error from None
 
@@ -448,6 +465,7 @@ def _read_tiff_without_pillow(path: Path, max_pixels: int) -> Photo:
         page = tif.pages[0]
         pages = len(tif.pages)
         _check_size(path, int(page.imagewidth), int(page.imagelength), max_pixels)
+        _check_data(path, "TIFF", int(page.imagewidth), int(page.imagelength))
         tags = page.tags
         orientation = int(tags[274].value) if 274 in tags else 1
         icc = tags[34675].value if 34675 in tags else None
@@ -581,8 +599,10 @@ def write_photo(
                      or source_format == "RAW")
 
     def encode(fh: BinaryIO) -> None:
-        if fmt == "BMP":
-            _encode_with_pillow(fh, fmt, pixels, alpha, quality=quality)
+        if fmt == "BMP":   # no metadata in BMP; the XMP (our record) in its header gap
+            buffer = _bytes_io.BytesIO()
+            _encode_with_pillow(buffer, fmt, pixels, alpha, quality=quality)
+            fh.write(bmp_with_xmp(buffer.getvalue(), meta.xmp_packet()))
         elif fmt in ("HEIF", "AVIF"):  # their encoders embed the metadata themselves
             _encode_with_pillow(fh, fmt, pixels, alpha, quality=quality, icc=icc,
                                 exif=meta.exif_bytes(), xmp=meta.xmp_packet())
@@ -754,5 +774,6 @@ def _write_atomically(target: Path, encode: Callable[[BinaryIO], None], fmt: str
     except OSError as exc:
         raise ImageWriteError(target, exc.strerror or str(exc)) from exc
     except Exception as exc:  # noqa: BLE001 - an encoder's failure, named
-        raise ImageWriteError(target, f"could not encode {fmt}: {exc}") from exc
+        detail = str(exc).strip() or type(exc).__name__
+        raise ImageWriteError(target, f"could not encode {fmt}: {detail}") from exc
 

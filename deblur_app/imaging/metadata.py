@@ -362,9 +362,47 @@ def read_metadata(path: str | os.PathLike) -> Metadata:
             image = None  # release the buffer before the map closes
         if view[:2] == b"\xff\xd8":
             _merge_extended_xmp(meta, view)
+        elif view[:2] == b"BM" and meta.xmp.empty():
+            _read_bmp_xmp(meta, view)
     if heif and (meta.exif.empty() or meta.xmp.empty()):
         _fill_from_decoder(meta, path)
     return meta
+
+
+# --------------------------------------------------------------------------------------------
+# BMP: no metadata of its own; our XMP (with the processing record) goes into the gap that the
+# format allows between its headers and its pixels, which every reader skips
+# --------------------------------------------------------------------------------------------
+
+def bmp_with_xmp(bmp: bytes, packet: bytes | None) -> bytes:
+    """``bmp`` (as Pillow writes it) with ``packet`` in the gap before its pixel rows."""
+    if not packet or bmp[:2] != b"BM":
+        return bmp
+    offset = struct.unpack("<I", bmp[10:14])[0]
+    gap = packet + b" " * (-len(packet) % 4)
+    head = bytearray(bmp[:offset])
+    head[2:6] = struct.pack("<I", len(bmp) + len(gap))
+    head[10:14] = struct.pack("<I", offset + len(gap))
+    return bytes(head) + gap + bmp[offset:]
+
+
+def _read_bmp_xmp(meta: Metadata, data) -> None:
+    if len(data) < 18:
+        return
+    offset = min(struct.unpack("<I", data[10:14])[0], len(data))
+    start = data.find(b"<?xpacket begin", 14, offset)
+    end = data.find(b"<?xpacket end", max(start, 0), offset)
+    if start < 0 or end < 0:
+        return
+    end = data.find(b"?>", end, offset)
+    if end < 0:
+        return
+    try:
+        image = exiv2.ImageFactory.open(bytes(data[start:end + 2]))
+        image.readMetadata()
+        meta.xmp = _copy(image.xmpData(), lambda d: d.key() not in _XMP_STRUCTURE)
+    except exiv2.Exiv2Error:
+        pass
 
 
 def _fill_from_decoder(meta: Metadata, path) -> None:
@@ -388,6 +426,7 @@ def _fill_from_decoder(meta: Metadata, path) -> None:
 _EXT_HEADER = b"http://ns.adobe.com/xmp/extension/\x00"
 _STD_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 _HAS_EXTENDED = "Xmp.xmpNote.HasExtendedXMP"
+exiv2.XmpProperties.registerNs("http://ns.adobe.com/xmp/note/", "xmpNote")
 STANDARD_XMP_LIMIT = 65000           # bytes of the standard packet in its APP1 segment
 _EXT_CHUNK = 65400
 
