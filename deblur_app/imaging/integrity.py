@@ -23,7 +23,7 @@ import mmap
 import os
 import struct
 
-__all__ = ["DamagedFile", "check_data"]
+__all__ = ["DamagedFile", "check_data", "sniff_format"]
 
 _ZLIB_MAX_RATIO = 1100          # deflate expands at most ~1032:1
 _CODEC_MAX_RATIO = 5000         # LZW, PackBits, deflate, JPEG in TIFF: generous
@@ -49,6 +49,28 @@ def check_data(path: str | os.PathLike, fmt: str, width: int, height: int) -> No
             return
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
             checker(data, size, width, height)
+
+
+def sniff_format(path: str | os.PathLike) -> str | None:
+    """The format a file's first bytes announce (JPEG, PNG, BMP, TIFF, WEBP, HEIF), or None."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return None
+    if head[:2] == b"\xff\xd8":
+        return "JPEG"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "PNG"
+    if head[:2] == b"BM":
+        return "BMP"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[4:8] == b"ftyp":
+        return "HEIF"
+    return None
 
 
 def _too_small(width: int, height: int, size: int, need: float) -> DamagedFile:
@@ -106,6 +128,8 @@ _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 def _png(data, size: int, width: int, height: int) -> None:
     if size < 33 or data[12:16] != b"IHDR":
         return
+    if data.find(b"IEND", 33) < 0:
+        raise _truncated("no end chunk")
     depth, colour = data[24], data[25]
     channels = _PNG_CHANNELS.get(colour, 4)
     raw = height * (1 + -(-width * channels * max(depth, 1) // 8))
@@ -165,9 +189,22 @@ def _tiff(path, size: int, width: int, height: int) -> None:
 def _webp(data, size: int, width: int, height: int) -> None:
     if data[:4] == b"RIFF" and struct.unpack("<I", data[4:8])[0] + 8 > size:
         raise _truncated("the RIFF container is longer than the file")
+    _zero_tail(data, size)
+
+
+_ZERO_TAIL = 64
+
+
+def _zero_tail(data, size: int) -> None:
+    """Compressed image data never ends in a long run of zero bytes; a copy that stopped
+    early on a card or a disk that reserved the file's size does."""
+    if size > _ZERO_TAIL and not any(data[size - _ZERO_TAIL:size]):
+        raise _truncated(f"it ends in zero bytes where its data should be (an incomplete "
+                         "copy?)")
 
 
 def _isobmff(data, size: int, width: int, height: int) -> None:
+    _zero_tail(data, size)
     pos = 0
     while pos + 8 <= size:
         length = struct.unpack(">I", data[pos:pos + 4])[0]

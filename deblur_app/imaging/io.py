@@ -46,7 +46,7 @@ from PIL import Image, ImageCms, UnidentifiedImageError
 
 from deblur_app.atomic import FileId, atomic_write
 from deblur_app.imaging import raw as _raw
-from deblur_app.imaging.integrity import DamagedFile, check_data
+from deblur_app.imaging.integrity import DamagedFile, check_data, sniff_format
 from deblur_app.imaging.formats import (
     FORMAT_ALIASES as _FORMAT_ALIASES,
     SUPPORTED_EXTENSIONS,
@@ -179,6 +179,7 @@ def read_photo(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) ->
             image = Image.open(path)
         except UnidentifiedImageError:
             if not _is_tiff(path):
+                _check_data(path, sniff_format(path), 1, 1)   # damaged rather than unknown?
                 raise
             # TIFFs Pillow has no mode for (float RGB, 16-bit grey + alpha): tifffile alone
             return _with_metadata(_read_tiff_without_pillow(path, max_pixels))
