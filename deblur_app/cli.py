@@ -211,12 +211,13 @@ def check_shake_options(args) -> None:
     not apply), and options of the other method are refused with --method shake."""
     from .shake import open_shake
     if str(args.kernel_size).strip().lower() != "auto" and not _INT.fullmatch(args.kernel_size):
-        raise ValueError(f"--kernel-size must be a whole number of pixels or auto, not "
+        raise ValueError(f"--kernel-size: kernel size must be a whole number or auto, got "
                          f"{args.kernel_size!r}")
     if str(args.detail).strip().lower() != "auto" and not _FLOAT.fullmatch(args.detail):
-        raise ValueError(f"--detail must be a number from 0 to 1 or auto, not {args.detail!r}")
+        raise ValueError(f"--detail: detail must be a number from 0 to 1 or auto, got "
+                         f"{args.detail!r}")
     if args.region is not None and not _REGION.fullmatch(args.region):
-        raise ValueError(f"--region must be X,Y,W,H in whole pixels, not {args.region!r}")
+        raise ValueError(f"--region: region must be X,Y,W,H in whole pixels, got {args.region!r}")
     try:
         open_shake(args.kernel_size, args.region, args.detail)
     except ValueError as exc:
@@ -226,7 +227,7 @@ def check_shake_options(args) -> None:
             ("--kernel-size", str(args.kernel_size).strip().lower() != "auto"),
             ("--region", args.region is not None),
             ("--detail", str(args.detail).strip().lower() != "auto"),
-                                          ("--save-kernel", args.save_kernel)) if value]
+            ("--save-kernel", args.save_kernel)) if value]
         if given:
             raise ValueError(f"{', '.join(given)} only apply to --method shake")
     else:
