@@ -241,7 +241,8 @@ def check_shake_options(args) -> None:
 class _Run:
     """What a run has got to, so that a stop at any moment still ends with its report."""
 
-    def __init__(self):
+    def __init__(self, argv=None):
+        self.argv = list(sys.argv[1:] if argv is None else argv)
         self.args = None
         self.inputs: list[Path] = []
         self.report_ok = False           # the report path was checked
@@ -254,7 +255,7 @@ class _Run:
 
     def write_report(self, results) -> int:
         """Write the report if asked and checked; EXIT_OK, or EXIT_FAILED if it failed."""
-        args = self.args
+        args = self.args or self._light_args()
         if args is None or not args.report or not self.report_ok:
             return EXIT_OK
         from .batch.report import write_report
@@ -273,6 +274,19 @@ class _Run:
                   f"the report is {where}", file=sys.stderr)
         return EXIT_OK
 
+    def _light_args(self):
+        """The inputs and the report of the command line, read without the full parser (which
+        needs the network's libraries): for a stop that came before they were loaded."""
+        light = argparse.ArgumentParser(add_help=False)
+        light.add_argument("inputs", nargs="*")
+        light.add_argument("-o", "--output")
+        light.add_argument("--report", type=Path)
+        try:
+            args, _ = light.parse_known_args(self.argv)
+        except SystemExit:
+            return None
+        return args if args.inputs else None
+
     def stopped(self) -> int:
         """The end after Ctrl+C or SIGTERM, wherever it came: every photo not finished is
         cancelled, the report written (once its path was checked), exit 130."""
@@ -281,12 +295,23 @@ class _Run:
             self.runner.cancel()
         from .batch.results import FileResult, summary_text
         results = list(self.results)
+        args = self.args or self._light_args()
         if self.plans:
             results += [FileResult(str(p.job.source), "cancelled")
                         for p in self.plans[len(self.results):]]
-        elif self.args is not None and not results:
-            results = [FileResult(str(i), "cancelled") for i in self.args.inputs]
+        elif args is not None and not results:
+            results = [FileResult(str(i), "cancelled") for i in args.inputs]
         results = self.input_failures + results
+        if args is not None and args.report and not self.report_ok:
+            # stopped before the report was checked (while the libraries loaded, say): the
+            # same check, against the photos named and whatever was planned so far
+            from .batch.report import check_report_path, report_identity
+            try:
+                check_report_path(Path(args.report), [Path(i) for i in args.inputs],
+                                  self.plans)
+                self.report_ok, self.report_id = True, report_identity(Path(args.report))
+            except (ValueError, OSError):
+                pass
         self.write_report(results)
         print("interrupted: " + summary_text(results), file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -294,7 +319,7 @@ class _Run:
 
 def main(argv=None) -> int:
     """The ``deblur`` command; SIGINT and SIGTERM stop it cleanly from its first line on."""
-    run = _Run()
+    run = _Run(argv)
     with stop_signals():
         try:
             return _main(argv, run)
