@@ -458,3 +458,21 @@ def test_case_probe_tells_by_an_entry_that_is_there(tmp_path, monkeypatch):
     os.symlink("IMG.JPG", folder / "img.jpg")       # what a case-folding card would show
     monkeypatch.setattr(scan, "_FOLDS", {})
     assert scan.folds_case(folder) is True
+
+
+def test_what_a_format_cannot_hold_is_said(tmp_path):
+    from deblur_app.imaging.io import write_photo
+    from fuzz_corpus import latin1_iptc_jpeg
+    src = tmp_path / "old.jpg"
+    src.write_bytes(latin1_iptc_jpeg())
+    _exiftool("-q", "-overwrite_original", "-IPTC:SpecialInstructions=Do not crop",
+              "-EXIF:Make=OldCam", src)
+    photo = read_photo(src)
+    notes: list[str] = []
+    write_photo(tmp_path / "o.heic", photo.pixels, like=photo, notes=notes)
+    assert notes == ["old.jpg: IPTC SpecialInstructions left out (the main IPTC fields are "
+                     "kept in XMP) (no place for it in HEIF)"]
+    assert read_photo(tmp_path / "o.heic").metadata.get("Exif.Image.Make") == "OldCam"
+    notes = []
+    write_photo(tmp_path / "o.bmp", photo.pixels, like=photo, notes=notes)
+    assert notes == ["old.jpg: the EXIF and the IPTC left out (no place for it in BMP)"]

@@ -58,6 +58,7 @@ from deblur_app.imaging.formats import (
 )
 from deblur_app.imaging.metadata import (
     EMBEDDED_BY_EXIV2,
+    IPTC_MIRRORED,
     ORIENTATION_TAG,
     Metadata,
     apply_orientation,
@@ -594,6 +595,11 @@ def write_photo(
     if like is not None and _same_file(target, like.source):
         raise ImageWriteError(target, "refusing to overwrite the original photo")
     meta = _output_metadata(like, metadata, exif, width, height)
+    dropped = _left_out_by(fmt, meta)
+    if dropped and notes is not None and like is not None:
+        note = f"{like.source.name}: {dropped} (no place for it in {fmt})"
+        if note not in notes:
+            notes.append(note)
     if record is not None:
         source_format = like.format if like is not None else fmt
         write_record(meta, record, converted=output_format_for(source_format, "same")[0] != fmt
@@ -640,6 +646,21 @@ def _embed_or_less(encoded, meta: Metadata, icc: bytes | None, target: Path,
                 what = "the EXIF" if i == 0 else "the IPTC and XMP"
                 notes.append(f"{target.name}: {what} could not be written and was left out "
                              f"({exc.message})")
+
+
+def _left_out_by(fmt: str, meta: Metadata) -> str:
+    """What of ``meta`` an output in ``fmt`` cannot hold, in words ('' when nothing)."""
+    if fmt == "BMP":
+        what = [name for name, block in (("the EXIF", meta.exif), ("the IPTC", meta.iptc))
+                if not block.empty()]
+        return " and ".join(what) + " left out" if what else ""
+    if fmt in ("WEBP", "HEIF", "AVIF"):
+        mirrored = set(IPTC_MIRRORED) | {"Iptc.Application2.RecordVersion",
+                                         "Iptc.Envelope.CharacterSet"}
+        lost = sorted({d.key().split(".")[-1] for d in meta.iptc if d.key() not in mirrored})
+        if lost:
+            return f"IPTC {', '.join(lost)} left out (the main IPTC fields are kept in XMP)"
+    return ""
 
 
 def _output_metadata(like: Photo | None, metadata: Metadata | None, exif: bytes | None,

@@ -82,6 +82,7 @@ _IPTC_TO_XMP = {
     "Iptc.Application2.Credit": ("Xmp.photoshop.Credit", "text"),
     "Iptc.Application2.Source": ("Xmp.photoshop.Source", "text"),
 }
+IPTC_MIRRORED = tuple(_IPTC_TO_XMP)
 _ARRAY_TYPES = {"bag": exiv2.TypeId.xmpBag, "seq": exiv2.TypeId.xmpSeq}
 
 # A TIFF holding nothing but one IFD0 entry: exiv2 writes EXIF into it, and what comes out is
