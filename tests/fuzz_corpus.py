@@ -169,6 +169,9 @@ def damaged_files(rng) -> dict[str, bytes]:
     out["rows_missing.bmp"] = bmp[:len(bmp) // 2]
     jpg = _encode(photo, "JPEG")
     out["no_end.jpg"] = jpg[:len(jpg) * 3 // 4]
+    # cut, then closed with an end marker (a grey band otherwise): its restart markers tell
+    jpg = _encode(Image.fromarray(_image(rng, 128, 96)), "JPEG", restart_marker_rows=1)
+    out["cut_and_closed.jpg"] = jpg[:len(jpg) // 2] + b"\xff\xd9"
     return out
 
 

@@ -7,8 +7,11 @@ file's structure (segments, boxes, strip tables) and raises :class:`DamagedFile`
 reason when:
 
 * the data ends before the image does (JPEG without its end-of-image marker after the scan,
-  BMP pixel rows or TIFF strips beyond the end of the file, a WebP RIFF or a HEIC/AVIF box
-  longer than the file, an RLE bitmap without its end marker);
+  or with fewer restart intervals than its size needs, when it has them: a cut file closed
+  with an end marker; BMP pixel rows or TIFF strips beyond the end of the file, a WebP RIFF
+  or a HEIC/AVIF box longer than the file, an RLE bitmap without its end marker, a PNG
+  without its end chunk, a WebP, HEIC or AVIF ending in zero bytes where its compressed
+  data should be: a copy that stopped early);
 * the header promises more pixels than any encoder could fit in the data: a JPEG spends at
   least one bit on every 8 x 8 block of its luminance (Huffman coding: one code for the DC
   difference), a PNG's zlib stream expands at most 1032 times, an uncompressed BMP or TIFF
@@ -93,7 +96,7 @@ _ARITHMETIC = {0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
 def _jpeg(data, size: int, width: int, height: int) -> None:
-    pos, sof, scan = 2, None, None
+    pos, sof, scan, restart, sampling, components = 2, None, None, 0, (1, 1), 0
     while pos + 4 <= size:
         if data[pos] != 0xFF:
             raise DamagedFile("damaged: a JPEG segment is broken")
@@ -105,20 +108,37 @@ def _jpeg(data, size: int, width: int, height: int) -> None:
             pos += 2
             continue
         length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
-        if marker in _SOF:
-            sof = marker
-        if marker == 0xDA:
+        if marker in _SOF and pos + 10 <= size:
+            sof, components = marker, data[pos + 9]
+            factors = [data[pos + 11 + 3 * i] for i in range(components)
+                       if pos + 12 + 3 * i <= size]
+            if factors:
+                sampling = (max(f >> 4 for f in factors), max(f & 15 for f in factors))
+        elif marker == 0xDD and length >= 4:
+            restart = struct.unpack(">H", data[pos + 4:pos + 6])[0]
+        elif marker == 0xDA:
+            scan_components = data[pos + 4] if pos + 5 <= size else 0
             scan = pos + 2 + length
             break
         pos += 2 + length
     if scan is None or scan > size:
         raise _truncated("no image data")
-    if data.find(b"\xff\xd9", scan) < 0:
+    end = data.find(b"\xff\xd9", scan)
+    if end < 0:
         raise _truncated("no end-of-image marker after the image data")
     blocks = -(-width // 8) * -(-height // 8)
     bits = blocks * (_ARITHMETIC_BITS_PER_BLOCK if sof in _ARITHMETIC else 1.0)
     if size - scan < bits / 8:
         raise _too_small(width, height, size, bits / 8)
+    if restart and sof in (0xC0, 0xC1) and scan_components == components \
+            and data.find(b"\xff\xda", scan, end) < 0:
+        # one interleaved scan with restart markers: their count says how much data is there
+        h, v = sampling if components > 1 else (1, 1)
+        mcus = -(-width // (8 * h)) * -(-height // (8 * v))
+        expected = -(-mcus // restart) - 1
+        found = sum(data[scan:end].count(bytes((0xFF, m))) for m in range(0xD0, 0xD8))
+        if found < expected:
+            raise _truncated(f"{found + 1} of its {expected + 1} restart intervals")
 
 
 # -- PNG -----------------------------------------------------------------------------------------
