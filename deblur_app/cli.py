@@ -340,6 +340,7 @@ def _main(argv, run: _Run) -> int:
     from .batch import (BatchOptions, BatchRunner, check_report_path, collect_jobs,
                         failed_inputs, summary_text)
     from .batch.report import report_identity
+    from .batch.scan import RESULT_FOUND
     from .engine.progress import Eta, format_seconds
     from .engine.scales import SCALES
     from .imaging.postprocess import PostSettings
@@ -352,8 +353,14 @@ def _main(argv, run: _Run) -> int:
     inputs = [Path(i) for i in args.inputs]
     run.inputs = inputs
     jobs, problems = collect_jobs(args.inputs, args.recursive, outdir=args.output)
+    results_found = [p for p in problems if p.reason.startswith(RESULT_FOUND)]
     for p in problems:
-        print(f"warning: {p}", file=sys.stderr)
+        if p not in results_found or len(results_found) <= 3:
+            print(f"warning: {p}", file=sys.stderr)
+    if len(results_found) > 3:
+        print(f"note: {len(results_found)} results of Deblur Studio left out (they carry its "
+              f"processing record: not new photos), e.g. {results_found[0].path}",
+              file=sys.stderr)
     input_failures = failed_inputs(problems)
     if not jobs:
         print("error: no photos to process", file=sys.stderr)

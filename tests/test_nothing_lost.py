@@ -195,7 +195,7 @@ def test_rerun_into_the_photo_folder_recognises_its_results(tmp_path, cli_shake,
     new = sorted(set(p.name for p in src.iterdir()) - set(first))
     assert new == ["a_deblurred (2).jpg", "a_deblurred (2)_kernel.png",
                    "b_deblurred (2).png", "b_deblurred (2)_kernel.png"]
-    assert "a result of Deblur Studio" in capsys.readouterr().err
+    assert "4 results of Deblur Studio left out" in capsys.readouterr().err
 
 
 # 6. --scale all resumed after a stop between scales --------------------------------------------
@@ -476,3 +476,17 @@ def test_what_a_format_cannot_hold_is_said(tmp_path):
     notes = []
     write_photo(tmp_path / "o.bmp", photo.pixels, like=photo, notes=notes)
     assert notes == ["old.jpg: the EXIF and the IPTC left out (no place for it in BMP)"]
+
+
+def test_many_earlier_results_in_the_photo_folder_make_one_note(tmp_path,
+                                                                 cli_with_identity_engine,
+                                                                 capsys):
+    src = tmp_path / "in"
+    for i in range(5):
+        _photo(src / f"{i}.png", 30 * i)
+    assert cli_with_identity_engine([str(src), "-o", str(src), "--quiet"]) == 0
+    capsys.readouterr()
+    assert cli_with_identity_engine([str(src), "-o", str(src), "--quiet",
+                                     "--skip-existing"]) == 0
+    err = capsys.readouterr().err
+    assert "note: 5 results of Deblur Studio left out" in err and "warning:" not in err

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..imaging.formats import is_supported
 
 DEFAULT_OUTDIR_SUFFIX = "_deblurred"
+RESULT_FOUND = "a result of Deblur Studio"
 _CASE_INSENSITIVE = sys.platform in ("darwin", "win32")
 
 
@@ -93,8 +94,8 @@ class _Scan:
             return
         self._seen_files.add(key)
         if is_result(path):
-            self.problem(path, "a result of Deblur Studio (it carries the processing record), "
-                               "not a new photo: left out", failed=False)
+            self.problem(path, RESULT_FOUND + " (it carries the processing record), not a new "
+                               "photo: left out", failed=False)
             return
         outdir = self.outdir if self.outdir is not None else default_outdir(found_in)
         self.jobs.append(Job(path, relative, outdir))
