@@ -490,3 +490,11 @@ def test_many_earlier_results_in_the_photo_folder_make_one_note(tmp_path,
                                      "--skip-existing"]) == 0
     err = capsys.readouterr().err
     assert "note: 5 results of Deblur Studio left out" in err and "warning:" not in err
+
+
+def test_a_suffix_that_leaves_no_room_for_a_name_is_refused(tmp_path, cli_with_identity_engine,
+                                                           capsys):
+    a = _photo(tmp_path / "in" / "a.jpg", 60)
+    assert cli_with_identity_engine([str(a), "-o", str(tmp_path / "out"),
+                                     "--suffix", "📷" * 60]) == 2
+    assert "within 255 bytes" in capsys.readouterr().err

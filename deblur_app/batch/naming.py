@@ -42,8 +42,9 @@ def check_suffix(suffix: str) -> str:
     if bad or any(ord(c) < 32 for c in suffix):
         raise ValueError(f"the name suffix {suffix!r} must not contain / \\ : or control "
                          "characters (results always stay in the output folder)")
-    if len(suffix) > MAX_SUFFIX:
-        raise ValueError(f"the name suffix is longer than {MAX_SUFFIX} characters")
+    if len(suffix) > MAX_SUFFIX or len(suffix.encode("utf-8", "surrogateescape")) > 150:
+        raise ValueError(f"the name suffix is longer than {MAX_SUFFIX} characters (or 150 "
+                         "bytes): names must stay within 255 bytes")
     return suffix
 
 
@@ -53,6 +54,7 @@ def output_format(source: Path, requested: str = "same") -> tuple[str, str]:
 
 
 NAME_MAX_BYTES = 255
+MAX_NUMBER = 100_000
 KERNEL_TAG = "_kernel"
 
 
@@ -170,6 +172,8 @@ def plan_outputs(jobs: list[Job], outdir: Path, scales: tuple[str, ...], suffix:
             if n == 1:
                 first_why, first = why, plan.files()[0]
             n += 1
+            if n > MAX_NUMBER:
+                raise ValueError(f"{job.source}: no free name for its results in {folder}")
         if n > 1:
             chosen = plan.files()[0]
             plan.notes.append(f"{first} is taken by {first_why}: "

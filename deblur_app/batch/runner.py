@@ -29,8 +29,8 @@ from ..imaging.io import ImageReadError, read_photo, write_photo
 from ..imaging.postprocess import PostSettings, check_strength, finish
 from ..imaging.record import read_record, record_for
 from .memory import release_freed_memory
-from .naming import (DEFAULT_SUFFIX, EXISTING_POLICIES, PlannedJob, _exists, check_suffix,
-                     numbered, output_format, plan_outputs)
+from .naming import (DEFAULT_SUFFIX, EXISTING_POLICIES, MAX_NUMBER, PlannedJob, _exists,
+                     check_suffix, numbered, output_format, plan_outputs)
 from .results import FileResult, failed_inputs, summarize, summary_text  # noqa: F401
 from .scan import Job, path_key
 
@@ -195,6 +195,8 @@ class BatchRunner:
                     path = numbered(target, n)
                     if path_key(path) not in self._planned and not _exists(path):
                         break
+                    if n > MAX_NUMBER:
+                        raise FileExistsError(f"no free name for {target}")
                 continue
             if path != target:
                 notes.append(f"{target} was taken during the run by another file (kept): "
