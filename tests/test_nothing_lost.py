@@ -498,3 +498,13 @@ def test_a_suffix_that_leaves_no_room_for_a_name_is_refused(tmp_path, cli_with_i
     assert cli_with_identity_engine([str(a), "-o", str(tmp_path / "out"),
                                      "--suffix", "📷" * 60]) == 2
     assert "within 255 bytes" in capsys.readouterr().err
+
+
+def test_light_modules_agree_with_the_record():
+    """The report and the clean-up know our files without importing exiv2: same words."""
+    from deblur_app.atomic import _OUR_SIGNATURES
+    from deblur_app.batch.report import GENERATOR
+    from deblur_app.imaging.record import NAMESPACE, SOFTWARE
+    assert GENERATOR == SOFTWARE
+    assert NAMESPACE.encode() in _OUR_SIGNATURES
+    assert f'"generator": "{SOFTWARE}'.encode() in _OUR_SIGNATURES
