@@ -136,7 +136,8 @@ def _jpeg(data, size: int, width: int, height: int) -> None:
         h, v = sampling if components > 1 else (1, 1)
         mcus = -(-width // (8 * h)) * -(-height // (8 * v))
         expected = -(-mcus // restart) - 1
-        found = sum(data[scan:end].count(bytes((0xFF, m))) for m in range(0xD0, 0xD8))
+        entropy = data[scan:end]
+        found = sum(entropy.count(bytes((0xFF, m))) for m in range(0xD0, 0xD8))
         if found < expected:
             raise _truncated(f"{found + 1} of its {expected + 1} restart intervals")
 
