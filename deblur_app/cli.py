@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import math
 import os
 import re
@@ -35,6 +37,7 @@ class Interrupted(KeyboardInterrupt):
 class _Stop:
     signal: int | None = None       # the first stop signal received
     finishing = False               # stopping already: further signals are only counted
+    deferred = 0                    # inside stop_deferred(): the stop waits for its end
     cancel = None                   # the running batch's cancel, called at once
 
 
@@ -43,21 +46,55 @@ def _on_stop_signal(signum, frame):
         _Stop.signal = signum
     if _Stop.cancel is not None:
         _Stop.cancel()              # even if a library swallowed the exception, no new photo
-    if not _Stop.finishing:
+    if not _Stop.finishing and not _Stop.deferred:
         raise Interrupted(signal.Signals(signum).name)
 
 
 @contextmanager
+def stop_deferred():
+    """A stop signal received inside takes effect at its end (for work that must not be cut
+    half way, such as importing a library: a C extension interrupted while it initialises
+    cannot be imported again, and fails with some other error)."""
+    _Stop.deferred += 1
+    try:
+        yield
+    finally:
+        _Stop.deferred -= 1
+    if _Stop.signal is not None and not _Stop.deferred and not _Stop.finishing:
+        raise Interrupted(signal.Signals(_Stop.signal).name)
+
+
+# the libraries the command needs, imported first, whole, before anything else happens
+LIBRARIES = ["numpy", "PIL.Image", "cv2", "exiv2", "tifffile", "pillow_heif", "tqdm", "torch",
+             "scipy.fft", "deblur_app.engine", "deblur_app.model", "deblur_app.imaging.io",
+             "deblur_app.batch.runner", "deblur_app.shake"]
+OPTIONAL_LIBRARIES = ["openvino"]
+
+
+def load_libraries() -> None:
+    """Import :data:`LIBRARIES` (and the optional ones that are installed), a stop waiting
+    until they are in."""
+    with stop_deferred():
+        for name in LIBRARIES:
+            importlib.import_module(name)
+        for name in OPTIONAL_LIBRARIES:
+            if importlib.util.find_spec(name) is not None:
+                importlib.import_module(name)
+
+
+@contextmanager
 def stop_signals():
-    """While inside, SIGINT and SIGTERM raise :class:`Interrupted` (main thread only)."""
+    """While inside, SIGINT and SIGTERM raise :class:`Interrupted` (main thread only; a signal
+    the caller ignores stays ignored)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    _Stop.signal, _Stop.finishing, _Stop.cancel = None, False, None
+    _Stop.signal, _Stop.finishing, _Stop.cancel, _Stop.deferred = None, False, None, 0
     old = {}
     try:
         for sig in (signal.SIGINT, signal.SIGTERM):
-            old[sig] = signal.signal(sig, _on_stop_signal)
+            if signal.getsignal(sig) != signal.SIG_IGN:    # ignored on purpose (nohup, &)
+                old[sig] = signal.signal(sig, _on_stop_signal)
         yield
     finally:
         for sig, handler in old.items():
@@ -328,6 +365,7 @@ def main(argv=None) -> int:
 
 
 def _main(argv, run: _Run) -> int:
+    load_libraries()
     args = build_parser().parse_args(argv)
     run.args = args
     try:

@@ -359,9 +359,18 @@ SLOW_IMPORTS = ("real = cli.build_parser\n"
                 "cli.build_parser = slow\n")
 
 
+SLOW_LIBRARY = ("lib = MARK.parent / 'slow_library.py'\n"
+                "lib.write_text(f'import time\\nfrom pathlib import Path\\n'\n"
+                "               f'Path({str(MARK)!r}).touch(); time.sleep(2)\\n'\n"
+                "               f'Path({str(MARK)!r} + \"-whole\").touch()\\n')\n"
+                "sys.path.insert(0, str(MARK.parent))\n"
+                "cli.LIBRARIES.append('slow_library')\n")
+
+
 @pytest.mark.parametrize("sig, hook", [(signal.SIGTERM, SLOW_MODEL), (signal.SIGINT, SLOW_MODEL),
                                        (signal.SIGTERM, SLOW_IMPORTS),
-                                       (signal.SIGINT, SLOW_IMPORTS)])
+                                       (signal.SIGINT, SLOW_IMPORTS),
+                                       (signal.SIGTERM, SLOW_LIBRARY)])
 def test_a_stop_while_starting_is_clean(tmp_path, sig, hook):
     photos = [_photo(tmp_path / "in" / f"{i}.png", 40 * i) for i in range(2)]
     report = tmp_path / "r.json"
@@ -373,6 +382,8 @@ def test_a_stop_while_starting_is_clean(tmp_path, sig, hook):
     data = json.loads(report.read_text())       # the report is written all the same
     assert [f["status"] for f in data["files"]] == ["cancelled", "cancelled"]
     assert [f["source"] for f in data["files"]] == [str(p) for p in photos]
+    if hook is SLOW_LIBRARY:                    # a library is never cut half way through
+        assert (tmp_path / "phase-whole").exists()
 
 
 # 13. the smaller ones ---------------------------------------------------------------------------
