@@ -183,14 +183,22 @@ def _probe_case(folder: str) -> bool:
     try:
         with os.scandir(folder) as it:
             for i, entry in enumerate(it):
-                other = entry.name.swapcase()
-                if other != entry.name:
-                    try:
-                        return os.path.samefile(entry.path, os.path.join(folder, other))
-                    except OSError:
-                        return False
                 if i > 200:
                     break
+                other = entry.name.swapcase()
+                if other == entry.name:
+                    continue
+                try:
+                    mine = os.lstat(entry.path)
+                except OSError:
+                    continue
+                try:
+                    theirs = os.lstat(os.path.join(folder, other))
+                except FileNotFoundError:
+                    return False
+                except OSError:
+                    continue
+                return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
     except OSError:
         return False
     from ..atomic import temporary_name
