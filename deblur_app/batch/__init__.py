@@ -4,6 +4,10 @@ Names are imported on first use, so that the report and the scan are light to im
 command line loads them before the network, to still write its report when stopped while it
 starts)."""
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # never run; names the submodules for readers, checkers and PyInstaller
+    from . import naming, report, results, runner, scan  # noqa: F401
 
 _WHERE = {
     "PlannedJob": "naming", "output_paths": "naming", "plan_outputs": "naming",
