@@ -7,6 +7,7 @@ photos).  The same seed gives the same bytes.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import struct
@@ -138,6 +139,104 @@ def _tiff_with_orientation(rng, orientation: int) -> bytes:
     return buf.getvalue()
 
 
+def bomb_jpeg() -> bytes:
+    """2.5 KB of JPEG whose header claims 12000 x 16000 pixels (192 MP)."""
+    jpg = bytearray(_encode(Image.new("L", (8, 8), 128), "JPEG"))
+    sof = jpg.find(b"\xff\xc0")
+    jpg[sof + 5:sof + 9] = struct.pack(">HH", 16000, 12000)       # height, width
+    comment = b"\xff\xfe" + struct.pack(">H", 1900) + b"x" * 1898
+    return bytes(jpg[:2] + comment + jpg[2:])
+
+
+def _isobmff_photo(rng, fmt: str) -> bytes:
+    return _encode(Image.fromarray(_image(rng, 64, 96)), fmt)
+
+
+def damaged_files(rng) -> dict[str, bytes]:
+    """Files whose data ends early: cut, or zero-filled where the data should be (a copy that
+    stopped early on a card), or with a box/strip/container longer than the file."""
+    out = {}
+    photo = Image.fromarray(_image(rng, 64, 96))
+    for fmt, ext in (("AVIF", "avif"), ("HEIF", "heic"), ("WEBP", "webp"), ("PNG", "png")):
+        data = _encode(photo, fmt)
+        keep = len(data) * 3 // 4
+        out[f"zero_tail.{ext}"] = data[:keep] + b"\0" * (len(data) - keep)
+        out[f"cut_box.{ext}"] = data[:keep]
+    tif = io.BytesIO()
+    tifffile.imwrite(tif, _image(rng, 64, 96), photometric="rgb", rowsperstrip=8)
+    out["strip_past_end.tif"] = tif.getvalue()[:len(tif.getvalue()) * 2 // 3]
+    bmp = _encode(photo, "BMP")
+    out["rows_missing.bmp"] = bmp[:len(bmp) // 2]
+    jpg = _encode(photo, "JPEG")
+    out["no_end.jpg"] = jpg[:len(jpg) * 3 // 4]
+    # cut, then closed with an end marker (a grey band otherwise): its restart markers tell
+    jpg = _encode(Image.fromarray(_image(rng, 128, 96)), "JPEG", restart_marker_rows=1)
+    out["cut_and_closed.jpg"] = jpg[:len(jpg) // 2] + b"\xff\xd9"
+    return out
+
+
+def latin1_iptc_jpeg() -> bytes:
+    """A JPEG with an IPTC caption in Latin-1 and no coded character set (older cameras)."""
+    caption = "Café crème brûlée".encode("latin-1")
+    iptc = (b"\x1c\x02\x00" + struct.pack(">H", 2) + b"\x00\x04"
+            + b"\x1c\x02\x78" + struct.pack(">H", len(caption)) + caption
+            + b"\x1c\x02\x19" + struct.pack(">H", 3) + "été".encode("latin-1"))
+    block = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(iptc)) \
+        + iptc + b"\x00" * (len(iptc) % 2)
+    payload = b"Photoshop 3.0\x00" + block
+    app13 = b"\xff\xed" + struct.pack(">H", len(payload) + 2) + payload
+    jpg = _encode(Image.new("RGB", (32, 24), (90, 120, 150)), "JPEG")
+    return jpg[:2] + app13 + jpg[2:]
+
+
+def extended_xmp_jpeg() -> bytes:
+    """A JPEG whose XMP is over 64 KB: a standard packet pointing to an extended one."""
+    words = " ".join(f"w{i}" for i in range(20000)).encode()
+    ext = (b"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf="
+           b"'http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description rdf:about='' "
+           b"xmlns:dc='http://purl.org/dc/elements/1.1/'><dc:description><rdf:Alt>"
+           b"<rdf:li xml:lang='x-default'>" + words + b"</rdf:li></rdf:Alt></dc:description>"
+           b"</rdf:Description></rdf:RDF></x:xmpmeta>")
+    guid = hashlib.md5(ext).hexdigest().upper().encode()
+    std = (b"<?xpacket begin='' id='W5M0MpCehiHzreSzNTczkc9d'?><x:xmpmeta xmlns:x='adobe:ns:"
+           b"meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>"
+           b"<rdf:Description rdf:about='' xmlns:xmpNote='http://ns.adobe.com/xmp/note/' "
+           b"xmpNote:HasExtendedXMP='" + guid + b"'/></rdf:RDF></x:xmpmeta>"
+           b"<?xpacket end='w'?>")
+    segments = [b"http://ns.adobe.com/xap/1.0/\x00" + std]
+    for offset in range(0, len(ext), 60000):
+        segments.append(b"http://ns.adobe.com/xmp/extension/\x00" + guid
+                        + struct.pack(">II", len(ext), offset) + ext[offset:offset + 60000])
+    app1 = b"".join(b"\xff\xe1" + struct.pack(">H", len(s) + 2) + s for s in segments)
+    jpg = _encode(Image.new("RGB", (32, 24), (150, 120, 90)), "JPEG")
+    return jpg[:2] + app1 + jpg[2:]
+
+
+def lzw16_tiff(orientation: int) -> bytes:
+    """A 16-bit LZW TIFF (decoded by OpenCV here, which turns it itself) with an orientation."""
+    stored = (np.arange(20 * 30).reshape(20, 30) * 100).astype(np.uint16)
+    return _encode(Image.frombytes("I;16", (30, 20), stored.tobytes()), "TIFF",
+                   compression="tiff_lzw", tiffinfo={274: orientation})
+
+
+def round_two(rng) -> dict[str, tuple[bytes, str]]:
+    """The cases of the second fuzzing round (issue 16): name -> (bytes, kind)."""
+    out = {"bomb_192mp.jpg": (bomb_jpeg(), "damaged"),
+           "latin1_iptc.jpg": (latin1_iptc_jpeg(), "good"),
+           "extended_xmp.jpg": (extended_xmp_jpeg(), "good"),
+           "heic_photo.heic": (_isobmff_photo(rng, "HEIF"), "good"),
+           "avif_photo.avif": (_isobmff_photo(rng, "AVIF"), "good")}
+    for name, data in damaged_files(rng).items():
+        out["damaged_" + name] = (data, "damaged")
+    for orientation in (1, 3, 6, 8):
+        out[f"lzw16_orient{orientation}.tif"] = (lzw16_tiff(orientation), "good")
+    long_stem = "é" * 100 + "y" * 51
+    out[long_stem + ".png"] = (_encode(Image.fromarray(_image(rng)), "PNG"), "good")
+    out["Case.png"] = (_encode(Image.fromarray(_image(rng)), "PNG"), "good")
+    out["case.png"] = (_encode(Image.fromarray(_image(rng)), "PNG"), "good")
+    return out
+
+
 def make_corpus(folder: Path, seed: int = 0) -> dict[str, str]:
     """Write the corpus into ``folder``; returns {file name: kind} for every entry made."""
     rng = np.random.default_rng(seed)
@@ -202,4 +301,9 @@ def make_corpus(folder: Path, seed: int = 0) -> dict[str, str]:
     kinds["sub/good.jpg"] = "good"
     os.symlink("..", folder / "sub" / "up")
     (folder / ".hidden.jpg").write_bytes(bases["good.jpg"])
+    for name, (data, kind) in round_two(rng).items():
+        put(name, data, kind)
+    # a hidden file of the user's that looks like an old temporary file, old
+    (folder / ".notes.12345678.part").write_bytes(b"my notes")
+    os.utime(folder / ".notes.12345678.part", (1e9, 1e9))
     return kinds

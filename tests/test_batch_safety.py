@@ -253,11 +253,15 @@ def test_stale_temporary_files_are_removed_on_the_next_run(tmp_path, cli_with_id
     dead = out / ".deblur-999999999-0123abcd.part"          # a process that no longer exists
     alive = out / f".deblur-{os.getppid()}-0123abcd.part"    # one that still runs
     legacy = out / ".a_deblurred.jpg.89abcdef.part"           # an earlier version's, old
-    for p in (dead, alive, legacy):
+    users = out / ".notes.12345678.part"                      # a user's file, same pattern
+    for p in (dead, alive, legacy, users):
         p.write_bytes(b"half a photo")
-    os.utime(legacy, (time.time() - 7200, time.time() - 7200))
+    legacy.write_bytes(b"\xff\xd8 <x:xmpmeta xmlns:deblur='http://deblur-studio.github.io/ns/1.0/'")
+    for p in (legacy, users):
+        os.utime(p, (time.time() - 7200, time.time() - 7200))
     assert main([str(a), "-o", str(out), "--quiet"]) == 0
     assert not dead.exists() and not legacy.exists() and alive.exists()
+    assert users.read_bytes() == b"half a photo"          # not ours by its content: kept
 
 
 def test_ctrl_c_still_writes_the_report(tmp_path, monkeypatch):

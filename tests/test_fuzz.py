@@ -3,6 +3,7 @@ nothing escapes as an exception, every bad file is named, originals are unchange
 or temporary file is left, and the report adds up."""
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from conftest import IdentityEngine
@@ -30,6 +31,10 @@ def test_fuzz_corpus_through_the_batch(tmp_path):
     before = _snapshot(src)
     jobs, problems = collect_jobs([src], recursive=True)
     out = tmp_path / "out"
+    out.mkdir()
+    users = out / ".notes.12345678.part"                 # a user's file, like an old temporary
+    users.write_bytes(b"my notes")
+    os.utime(users, (1e9, 1e9))
     engine = IdentityEngine()
     runner = BatchRunner(engine, BatchOptions(out, scales=("fine", "mid")))
     results = runner.run(jobs)                           # must not raise, whatever the files
@@ -53,6 +58,9 @@ def test_fuzz_corpus_through_the_batch(tmp_path):
     for name, kind in kinds.items():
         if kind == "good":
             assert name in done, name
+        if kind == "damaged":                            # named as damaged, never decoded
+            (r,) = [r for r in results if Path(r.source).name == name]
+            assert r.status == "failed" and "damaged" in r.reason, (name, r.reason)
     assert "empty.jpg" not in done and "text.jpg" not in done
     assert not any(kinds.get(n) == "huge" for n in done)
     # every result decodes at the right size, and nothing else is in the output folder
@@ -66,6 +74,8 @@ def test_fuzz_corpus_through_the_batch(tmp_path):
                 ((pixels.shape[0] + 1) // 2, (pixels.shape[1] + 1) // 2)
             assert got.shape[:2] == want, o
             written.add(str(Path(o)))
+    assert users.read_bytes() == b"my notes"             # the clean-up kept the user's file
+    users.unlink()
     on_disk = {str(p) for p in out.rglob("*") if p.is_file() or p.is_symlink()}
     assert on_disk == written                            # no partial or temporary file
     assert len(written) == 2 * len(by_status["done"])    # no result overwrote another
@@ -77,3 +87,19 @@ def test_fuzz_corpus_through_the_batch(tmp_path):
     assert len(data["files"]) == len(all_results)
     names = {Path(f["source"]).name for f in data["files"]}
     assert {"dangling.jpg", "loop.png"} <= names
+    # what the second round found: metadata kept, turned once, results known as results
+    ext = read_photo(out / "extended_xmp_deblurred_fine.jpg").metadata
+    assert ext.get("Xmp.dc.description").endswith("w19999")
+    latin = read_photo(out / "latin1_iptc_deblurred_fine.jpg").metadata
+    assert latin.get("Xmp.dc.description") == 'lang="x-default" Café crème brûlée'
+    for o in (6, 8):
+        assert read_photo(out / f"lzw16_orient{o}_deblurred_fine.tif").pixels.shape[:2] == \
+            (30, 20)
+    again, notes = collect_jobs([out], recursive=True)
+    assert again == [] and len(notes) == len(written)    # every result is known as one
+    assert all("a result of Deblur Studio" in n.reason for n in notes)
+    # a resume writes nothing and takes no result for a photo
+    resumed = BatchRunner(engine, BatchOptions(out, scales=("fine", "mid"), existing="skip")
+                          ).run(collect_jobs([src, out], recursive=True)[0])
+    assert {r.status for r in resumed} <= {"skipped", "failed"}
+    assert {str(p) for p in out.rglob("*") if p.is_file()} == written

@@ -1,11 +1,28 @@
-"""Folders to jobs: scanning, output naming, skip/resume, per-file results, the report."""
-from .naming import PlannedJob, output_paths, plan_outputs, result_name
-from .report import check_report_path, write_report
-from .runner import (BatchOptions, BatchRunner, FileResult, failed_inputs, summarize,
-                     summary_text)
-from .scan import Job, Problem, collect_jobs, default_outdir, problems_text
+"""Folders to jobs: scanning, output naming, skip/resume, per-file results, the report.
 
-__all__ = ["PlannedJob", "output_paths", "plan_outputs", "result_name", "check_report_path",
-           "write_report", "BatchOptions", "BatchRunner", "FileResult", "failed_inputs",
-           "summarize", "summary_text", "Job", "Problem", "collect_jobs", "default_outdir",
-           "problems_text"]
+Names are imported on first use, so that the report and the scan are light to import (the
+command line loads them before the network, to still write its report when stopped while it
+starts)."""
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # never run; names the submodules for readers, checkers and PyInstaller
+    from . import naming, report, results, runner, scan  # noqa: F401
+
+_WHERE = {
+    "PlannedJob": "naming", "output_paths": "naming", "plan_outputs": "naming",
+    "result_name": "naming", "check_report_path": "report", "write_report": "report",
+    "BatchOptions": "runner", "BatchRunner": "runner", "FileResult": "results",
+    "failed_inputs": "results", "summarize": "results", "summary_text": "results",
+    "Job": "scan", "Problem": "scan", "collect_jobs": "scan", "default_outdir": "scan",
+    "problems_text": "scan",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value

@@ -13,12 +13,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .. import __version__
-from ..atomic import atomic_write_text
-from ..imaging.record import SOFTWARE
-from .naming import PlannedJob, path_key
-from .runner import FileResult, summarize
+from ..atomic import FileId, atomic_write_text
+from .results import FileResult, summarize
+from .scan import path_key
 
-GENERATOR = SOFTWARE
+GENERATOR = "Deblur Studio"      # = imaging.record.SOFTWARE (kept light: no exiv2 to import)
 
 
 def is_our_report(path: Path) -> bool:
@@ -33,7 +32,7 @@ def is_our_report(path: Path) -> bool:
     return data.get("generator") == GENERATOR or {"summary", "files"} <= set(data)
 
 
-def check_report_path(path: Path, inputs: list[Path], plans: list[PlannedJob]) -> None:
+def check_report_path(path: Path, inputs: list[Path], plans: list) -> None:
     """Raise ValueError (with the reason) if the report must not be written at ``path``."""
     if str(path) == "":
         raise ValueError("the report path is empty")
@@ -44,7 +43,7 @@ def check_report_path(path: Path, inputs: list[Path], plans: list[PlannedJob]) -
     for plan in plans:
         if path_key(plan.job.source) == key:
             raise ValueError(f"the report {path} would overwrite the photo {plan.job.source}")
-        for t in plan.targets.values():
+        for t in plan.files():
             if path_key(t) == key:
                 raise ValueError(f"the report {path} would overwrite the result {t}")
     if path.is_dir():
@@ -60,8 +59,31 @@ def check_report_path(path: Path, inputs: list[Path], plans: list[PlannedJob]) -
         raise ValueError(f"cannot write the report: the folder {folder} is not writable")
 
 
-def write_report(path: Path, results: list[FileResult], extra: dict | None = None) -> None:
+def report_identity(path: Path) -> FileId | None:
+    """What is at the report path when it is checked (None: nothing): the file the report may
+    replace when it is written."""
+    return FileId.of(path)
+
+
+def write_report(path: Path, results: list[FileResult], extra: dict | None = None,
+                 replace: FileId | None | bool = True) -> Path:
+    """Write the report; returns where.  ``replace``: True replaces whatever is there; None
+    (nothing was there when checked) or a :class:`FileId` (our earlier report) honour the
+    check at write time: if another file took the path meanwhile, it is kept and the report
+    goes to ``<name> (2).json`` (the first free number) instead."""
     data = {"generator": GENERATOR, "version": __version__, "summary": summarize(results),
             "files": [asdict(r) for r in results]}
     data.update(extra or {})
-    atomic_write_text(path, json.dumps(data, indent=1))
+    text = json.dumps(data, indent=1)
+    if replace is True:
+        atomic_write_text(path, text)
+        return path
+    target, mode, n = path, (False if replace is None else replace), 1
+    while True:
+        try:
+            atomic_write_text(target, text, mode)
+            return target
+        except FileExistsError:
+            n += 1
+            target = path.with_name(f"{path.stem} ({n}){path.suffix}")
+            mode = False

@@ -29,9 +29,10 @@ from ..imaging.io import ImageReadError, read_photo, write_photo
 from ..imaging.postprocess import PostSettings, check_strength, finish
 from ..imaging.record import read_record, record_for
 from .memory import release_freed_memory
-from .naming import (DEFAULT_SUFFIX, EXISTING_POLICIES, PlannedJob, check_suffix, output_format,
-                     plan_outputs)
-from .scan import Job, Problem
+from .naming import (DEFAULT_SUFFIX, EXISTING_POLICIES, MAX_NUMBER, PlannedJob, _exists,
+                     check_suffix, numbered, output_format, plan_outputs)
+from .results import FileResult, failed_inputs, summarize, summary_text  # noqa: F401
+from .scan import Job, path_key
 
 JPEG_QUALITY_RANGE = (1, 100)
 
@@ -46,6 +47,7 @@ class BatchOptions:
     existing: str = "rename"           # rename | skip | overwrite (see batch.naming)
     post: PostSettings = field(default_factory=PostSettings)
     strength: float = 1.0              # blend with the original: 0 = original, 1 = restored
+    save_kernel: bool = False          # also write each photo's estimated kernel (shake)
 
     def check(self) -> "BatchOptions":
         """Itself, if every option is valid (else ValueError naming the option)."""
@@ -65,21 +67,6 @@ class BatchOptions:
         return self
 
 
-@dataclass
-class FileResult:
-    source: str
-    status: str                        # done | skipped | failed | cancelled
-    outputs: list[str] = field(default_factory=list)
-    reason: str = ""
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
-
-
-def failed_inputs(problems: list[Problem]) -> list[FileResult]:
-    """The photos and named paths that cannot be processed, as failed results."""
-    return [FileResult(p.path, "failed", reason=str(p)) for p in problems if p.failed]
-
-
 def is_own_result(path: Path) -> bool:
     """Whether ``path`` was written by Deblur Studio (it carries our processing record)."""
     return read_record(path) is not None
@@ -93,6 +80,7 @@ class BatchRunner:
         self._running = threading.Event()
         self._running.set()
         self._cleaned: set[Path] = set()
+        self._planned: set[str] = set()    # keys of every file the run plans to write
         self.cleanup_notes: list[str] = []
 
     # controls, safe to call from another thread
@@ -113,13 +101,14 @@ class BatchRunner:
     def plan(self, jobs: list[Job], inputs: list[Path] | None = None) -> list[PlannedJob]:
         opt = self.options
         return plan_outputs(jobs, opt.outdir, opt.scales, opt.suffix, opt.fmt, opt.existing,
-                            is_complete, is_own_result, inputs)
+                            is_complete, is_own_result, inputs, opt.save_kernel)
 
     def run(self, jobs: list[Job] | list[PlannedJob], progress: Progress = no_progress,
             tile_progress: Progress = no_progress,
             on_result: Callable[[FileResult], None] | None = None,
             on_start: Callable[[int, Job], None] | None = None) -> list[FileResult]:
         plans = jobs if all(isinstance(j, PlannedJob) for j in jobs) else self.plan(list(jobs))
+        self._planned = {path_key(t) for plan in plans for t in plan.files()}
         results: list[FileResult] = []
         total = len(plans)
         for i, plan in enumerate(plans):
@@ -155,14 +144,21 @@ class BatchRunner:
             fmt, _ = output_format(job.source, opt.fmt)
             written = []
             for scale, target in plan.targets.items():
+                if str(target) in plan.keep:          # a complete result of the run resumed
+                    written.append(str(target))
+                    continue
                 pixels = finish(photo.pixels, restored.scale(scale), opt.strength, opt.post)
+                record = record_for(self.engine, scale, opt.post, opt.strength)
                 self._prepare_folder(target.parent)
-                write_photo(target, pixels, like=photo, fmt=fmt, jpeg_quality=opt.jpeg_quality,
-                            record=record_for(self.engine, scale, opt.post, opt.strength),
-                            notes=notes)
-                written.append(str(target))
+                done = self._write(plan, target, notes, lambda path, replace: write_photo(
+                    path, pixels, like=photo, fmt=fmt, jpeg_quality=opt.jpeg_quality,
+                    record=record, notes=notes, replace=replace))
+                written.append(str(done))
+                del pixels
+            kernel = self._write_kernel(plan, notes)
             return FileResult(str(job.source), "done", written,
-                              seconds=round(time.perf_counter() - t0, 2), notes=notes)
+                              seconds=round(time.perf_counter() - t0, 2), notes=notes,
+                              kernel=kernel)
         except Cancelled:
             return FileResult(str(job.source), "cancelled", notes=notes)
         except ImageReadError as exc:
@@ -174,8 +170,57 @@ class BatchRunner:
             return FileResult(str(job.source), "failed",
                               reason=f"{job.source}: not enough memory for this photo",
                               notes=notes)
+        except Exception as exc:  # noqa: BLE001 - a library's bug never stops the batch
+            # (Ctrl+C and SIGTERM are not Exceptions: they pass and stop the run)
+            detail = str(exc).strip() or type(exc).__name__
+            return FileResult(str(job.source), "failed",
+                              reason=f"{job.source}: unexpected error ({type(exc).__name__}: "
+                                     f"{detail})", notes=notes)
         finally:
             release_freed_memory()
+
+    def _write(self, plan: PlannedJob, target: Path, notes: list[str], write) -> Path:
+        """``write(path, replace)`` at the planned ``target``; if its name was taken during the
+        run (another run or program wrote a file there), at the first free numbered name,
+        with a note: the plan is honoured at write time, nothing is ever replaced."""
+        replace = plan.replaceable.get(str(target), False)
+        path, n = target, 1
+        while True:
+            try:
+                write(path, replace)
+            except FileExistsError:
+                replace = False
+                while True:
+                    n += 1
+                    path = numbered(target, n)
+                    if path_key(path) not in self._planned and not _exists(path):
+                        break
+                    if n > MAX_NUMBER:
+                        raise FileExistsError(f"no free name for {target}")
+                continue
+            if path != target:
+                notes.append(f"{target} was taken during the run by another file (kept): "
+                             f"written as {path.name} instead")
+                self._planned.add(path_key(path))
+            return path
+
+    def _write_kernel(self, plan: PlannedJob, notes: list[str]) -> str:
+        """The kernel picture of the photo just restored, where the plan puts it."""
+        if plan.kernel is None:
+            return ""
+        kernel = getattr(self.engine, "last_kernel", None)
+        if kernel is None:
+            notes.append(f"{plan.job.source.name}: no kernel picture (no kernel was estimated)")
+            return ""
+        if str(plan.kernel) in plan.keep:
+            return str(plan.kernel)
+        from ..shake.kernel import picture
+        record = record_for(self.engine, "kernel", PostSettings(), 1.0)
+        image = picture(kernel)
+        self._prepare_folder(plan.kernel.parent)
+        done = self._write(plan, plan.kernel, notes, lambda path, replace: write_photo(
+            path, image, fmt="PNG", bit_depth=8, record=record, replace=replace))
+        return str(done)
 
     def _prepare_folder(self, folder: Path) -> None:
         if folder in self._cleaned:
@@ -188,17 +233,3 @@ class BatchRunner:
             self.cleanup_notes.append(f"removed {len(removed)} temporary file(s) left in "
                                       f"{folder} by an interrupted run")
         self._cleaned.add(folder)
-
-
-def summarize(results: list[FileResult]) -> dict[str, int]:
-    out = {"done": 0, "skipped": 0, "failed": 0, "cancelled": 0}
-    for r in results:
-        out[r.status] = out.get(r.status, 0) + 1
-    return out
-
-
-def summary_text(results: list[FileResult]) -> str:
-    """"3 done, 1 skipped, 0 failed" (", 2 cancelled" when any were)."""
-    c = summarize(results)
-    text = f"{c['done']} done, {c['skipped']} skipped, {c['failed']} failed"
-    return text + (f", {c['cancelled']} cancelled" if c["cancelled"] else "")

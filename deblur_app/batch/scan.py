@@ -4,7 +4,9 @@ where its results go.
 Nothing found on the way stops the scan: a missing or unreadable path, a symbolic link that
 loops or points nowhere, a folder without permission, a FIFO: each becomes a :class:`Problem`
 naming the path and the reason, and the scan goes on.  Photos inside scanned folders whose
-names start with a dot (hidden files, our own temporary files) are left out.
+names start with a dot (hidden files, our own temporary files) are left out, and so are results
+of Deblur Studio (recognised by the processing record they carry, whatever their name), so a
+rerun into the photos' own folder never takes its earlier results for new photos.
 """
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..imaging.io import is_supported
+from ..imaging.formats import is_supported
 
 DEFAULT_OUTDIR_SUFFIX = "_deblurred"
+RESULT_FOUND = "a result of Deblur Studio"
 _CASE_INSENSITIVE = sys.platform in ("darwin", "win32")
 
 
@@ -90,6 +93,10 @@ class _Scan:
         if key in self._seen_files:
             return
         self._seen_files.add(key)
+        if is_result(path):
+            self.problem(path, RESULT_FOUND + " (it carries the processing record), not a new "
+                               "photo: left out", failed=False)
+            return
         outdir = self.outdir if self.outdir is not None else default_outdir(found_in)
         self.jobs.append(Job(path, relative, outdir))
 
@@ -145,9 +152,76 @@ class _Scan:
 
 def path_key(path: Path) -> str:
     """A key equal for two spellings of one file (absolute, links resolved, case folded where
-    the file system usually ignores case)."""
+    the file system ignores case: on macOS and Windows, and wherever :func:`folds_case` finds
+    it, a FAT or exFAT card on Linux say)."""
     key = os.path.normcase(os.path.realpath(path))
-    return key.lower() if _CASE_INSENSITIVE else key
+    if _CASE_INSENSITIVE or folds_case(os.path.dirname(key)):
+        return key.lower()
+    return key
+
+
+_FOLDS: dict[str, bool] = {}
+
+
+def folds_case(folder: str | os.PathLike) -> bool:
+    """Whether the file system holding ``folder`` (or its nearest existing parent) treats
+    ``a.jpg`` and ``A.jpg`` as one file.  Told by an entry already there whose other-case
+    spelling names the same file, else by a probe file (created and removed at once) where
+    the folder can be written; remembered per folder."""
+    folder = os.path.abspath(folder)
+    while not os.path.isdir(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
+    if folder not in _FOLDS:
+        _FOLDS[folder] = _probe_case(folder)
+    return _FOLDS[folder]
+
+
+def _probe_case(folder: str) -> bool:
+    try:
+        with os.scandir(folder) as it:
+            for i, entry in enumerate(it):
+                if i > 200:
+                    break
+                other = entry.name.swapcase()
+                if other == entry.name:
+                    continue
+                try:
+                    mine = os.lstat(entry.path)
+                except OSError:
+                    continue
+                try:
+                    theirs = os.lstat(os.path.join(folder, other))
+                except FileNotFoundError:
+                    return False
+                except OSError:
+                    continue
+                return (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino)
+    except OSError:
+        return False
+    from ..atomic import temporary_name
+    probe = os.path.join(folder, temporary_name())
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return False
+    try:
+        os.close(fd)
+        return os.path.exists(os.path.join(folder, os.path.basename(probe).upper()))
+    finally:
+        try:
+            os.unlink(probe)
+        except OSError:
+            pass
+
+
+def is_result(path: Path) -> bool:
+    """Whether a file found is a result of Deblur Studio (it carries our processing record),
+    never to be taken for a new photo."""
+    from ..imaging.record import read_record
+    return read_record(path) is not None
 
 
 def _strerror(exc: OSError) -> str:

@@ -44,8 +44,9 @@ import tifffile
 from exiv2 import Exiv2Error
 from PIL import Image, ImageCms, UnidentifiedImageError
 
-from deblur_app.atomic import atomic_write
+from deblur_app.atomic import FileId, atomic_write
 from deblur_app.imaging import raw as _raw
+from deblur_app.imaging.integrity import DamagedFile, check_data, sniff_format
 from deblur_app.imaging.formats import (
     FORMAT_ALIASES as _FORMAT_ALIASES,
     SUPPORTED_EXTENSIONS,
@@ -57,9 +58,11 @@ from deblur_app.imaging.formats import (
 )
 from deblur_app.imaging.metadata import (
     EMBEDDED_BY_EXIV2,
+    IPTC_MIRRORED,
     ORIENTATION_TAG,
     Metadata,
     apply_orientation,
+    bmp_with_xmp,
     embed,
     orientation_of,
     read_metadata,
@@ -177,6 +180,7 @@ def read_photo(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) ->
             image = Image.open(path)
         except UnidentifiedImageError:
             if not _is_tiff(path):
+                _check_data(path, sniff_format(path), 1, 1)   # damaged rather than unknown?
                 raise
             # TIFFs Pillow has no mode for (float RGB, 16-bit grey + alpha): tifffile alone
             return _with_metadata(_read_tiff_without_pillow(path, max_pixels))
@@ -217,7 +221,9 @@ def _read_raw(path: Path, max_pixels: int, preview: bool) -> Photo:
 
 
 def _with_metadata(photo: Photo) -> Photo:
-    """``photo`` with the EXIF, IPTC and XMP of its file (exiv2); a note if unreadable."""
+    """``photo`` with the EXIF, IPTC and XMP of its file (exiv2); a note if unreadable.  For
+    HEIC and AVIF, what exiv2 does not find (it misses the items of many tools' HEICs) is
+    taken from the decoder (libheif, libavif)."""
     try:
         photo.metadata = read_metadata(photo.source)
     except (OSError, ValueError) as exc:
@@ -278,12 +284,22 @@ def _check_size(path: Path, width: int, height: int, max_pixels: int) -> None:
                   f"megapixels, the limit is {max_pixels / 1e6:g} megapixels")
 
 
+def _check_data(path: Path, fmt: str, width: int, height: int) -> None:
+    """A truncated file, or a header its data cannot back, named as damaged before decoding
+    (see :mod:`.integrity`)."""
+    try:
+        check_data(path, fmt, width, height)
+    except DamagedFile as exc:
+        raise ImageReadError(path, str(exc)) from None
+
+
 def _decode(path: Path, image: Image.Image, max_pixels: int) -> Photo:
     fmt = _FORMAT_ALIASES.get(image.format or "")
     if fmt is None:
         raise ImageReadError(path, f"unsupported image format {image.format} "
                                    f"(use {_READ_FORMATS})")
     _check_size(path, *image.size, max_pixels)
+    _check_data(path, fmt, *image.size)
     icc = image.info.get("icc_profile") or None
     mode = image.mode
     notes = _frame_notes(image, fmt)
@@ -294,7 +310,9 @@ def _decode(path: Path, image: Image.Image, max_pixels: int) -> Photo:
     decoded = None
     if fmt == "TIFF" and _tiff_bits(image) > 8:
         try:
-            decoded = _deep_tiff_pixels(path)
+            decoded, upright = _deep_tiff_pixels(path)
+            if upright:
+                orientation = 1   # OpenCV's TIFF decoder turned it already: turn it once
         except Exception as exc:
             try:
                 image.load()  # last resort: Pillow, which reduces to 8 bits
@@ -429,14 +447,17 @@ def _tifffile_pixels(page) -> tuple[np.ndarray, np.ndarray | None, bool]:
     return pixels, alpha, array.dtype.itemsize > 1
 
 
-def _deep_tiff_pixels(path: Path) -> tuple[np.ndarray, np.ndarray | None, bool]:
-    """16-bit (or float) TIFF pixels via tifffile, falling back to OpenCV (e.g. LZW)."""
+def _deep_tiff_pixels(path: Path):
+    """16-bit (or float) TIFF pixels via tifffile, falling back to OpenCV (e.g. LZW, which
+    tifffile cannot decode without imagecodecs): ``((rgb, alpha, deep), upright)``, where
+    ``upright`` says the orientation was applied already (OpenCV's TIFF decoder applies the
+    Orientation tag itself, whatever the flags)."""
     try:
         with tifffile.TiffFile(path) as tif:
-            return _tifffile_pixels(tif.pages[0])
+            return _tifffile_pixels(tif.pages[0]), False
     except Exception as tiff_error:
         try:
-            return _opencv_pixels(path)
+            return _opencv_pixels(path), True
         except Exception:
             raise tiff_error from None
 
@@ -446,6 +467,7 @@ def _read_tiff_without_pillow(path: Path, max_pixels: int) -> Photo:
         page = tif.pages[0]
         pages = len(tif.pages)
         _check_size(path, int(page.imagewidth), int(page.imagelength), max_pixels)
+        _check_data(path, "TIFF", int(page.imagewidth), int(page.imagelength))
         tags = page.tags
         orientation = int(tags[274].value) if 274 in tags else 1
         icc = tags[34675].value if 34675 in tags else None
@@ -528,6 +550,7 @@ def write_photo(
     metadata: Metadata | None = None,
     record: ProcessingRecord | None = None,
     notes: list[str] | None = None,
+    replace: "bool | FileId" = True,
 ) -> Path:
     """Write float RGB ``pixels`` (H x W x 3, clipped to [0, 1]) to ``path``; return the path.
 
@@ -544,7 +567,9 @@ def write_photo(
     what each format keeps.  The file is written to a temporary file in the same folder
     (:mod:`deblur_app.atomic`), synced and renamed into place; on any error the partial file
     is removed and an existing file at ``path`` is left untouched.  Writing over
-    ``like.source`` is refused.
+    ``like.source`` is refused.  ``replace`` (see :func:`deblur_app.atomic.atomic_write`):
+    False never replaces a file (``FileExistsError`` if the name was taken meanwhile), a
+    ``FileId`` only that file.
 
     Raises :class:`ImageWriteError` for failures of the file system or the encoder and
     ``ValueError`` for invalid arguments.
@@ -570,14 +595,21 @@ def write_photo(
     if like is not None and _same_file(target, like.source):
         raise ImageWriteError(target, "refusing to overwrite the original photo")
     meta = _output_metadata(like, metadata, exif, width, height)
+    dropped = _left_out_by(fmt, meta)
+    if dropped and notes is not None and like is not None:
+        note = f"{like.source.name}: {dropped} (no place for it in {fmt})"
+        if note not in notes:
+            notes.append(note)
     if record is not None:
         source_format = like.format if like is not None else fmt
         write_record(meta, record, converted=output_format_for(source_format, "same")[0] != fmt
                      or source_format == "RAW")
 
     def encode(fh: BinaryIO) -> None:
-        if fmt == "BMP":
-            _encode_with_pillow(fh, fmt, pixels, alpha, quality=quality)
+        if fmt == "BMP":   # no metadata in BMP; the XMP (our record) in its header gap
+            buffer = _bytes_io.BytesIO()
+            _encode_with_pillow(buffer, fmt, pixels, alpha, quality=quality)
+            fh.write(bmp_with_xmp(buffer.getvalue(), meta.xmp_packet()))
         elif fmt in ("HEIF", "AVIF"):  # their encoders embed the metadata themselves
             _encode_with_pillow(fh, fmt, pixels, alpha, quality=quality, icc=icc,
                                 exif=meta.exif_bytes(), xmp=meta.xmp_packet())
@@ -595,7 +627,7 @@ def write_photo(
             else:
                 fh.write(encoded)
 
-    _write_atomically(target, encode, fmt)
+    _write_atomically(target, encode, fmt, replace)
     return target
 
 
@@ -614,6 +646,21 @@ def _embed_or_less(encoded, meta: Metadata, icc: bytes | None, target: Path,
                 what = "the EXIF" if i == 0 else "the IPTC and XMP"
                 notes.append(f"{target.name}: {what} could not be written and was left out "
                              f"({exc.message})")
+
+
+def _left_out_by(fmt: str, meta: Metadata) -> str:
+    """What of ``meta`` an output in ``fmt`` cannot hold, in words ('' when nothing)."""
+    if fmt == "BMP":
+        what = [name for name, block in (("the EXIF", meta.exif), ("the IPTC", meta.iptc))
+                if not block.empty()]
+        return " and ".join(what) + " left out" if what else ""
+    if fmt in ("WEBP", "HEIF", "AVIF"):
+        mirrored = set(IPTC_MIRRORED) | {"Iptc.Application2.RecordVersion",
+                                         "Iptc.Envelope.CharacterSet"}
+        lost = sorted({d.key().split(".")[-1] for d in meta.iptc if d.key() not in mirrored})
+        if lost:
+            return f"IPTC {', '.join(lost)} left out (the main IPTC fields are kept in XMP)"
+    return ""
 
 
 def _output_metadata(like: Photo | None, metadata: Metadata | None, exif: bytes | None,
@@ -751,14 +798,19 @@ def _same_file(a: Path, b: Path | None) -> bool:
         return False
 
 
-def _write_atomically(target: Path, encode: Callable[[BinaryIO], None], fmt: str) -> None:
-    """:func:`deblur_app.atomic.atomic_write`, its errors as :class:`ImageWriteError`."""
+def _write_atomically(target: Path, encode: Callable[[BinaryIO], None], fmt: str,
+                      replace: "bool | FileId" = True) -> None:
+    """:func:`deblur_app.atomic.atomic_write`, its errors as :class:`ImageWriteError`
+    (``FileExistsError`` passes: the caller chooses another name)."""
     try:
-        atomic_write(target, encode)
+        atomic_write(target, encode, replace)
+    except FileExistsError:
+        raise
     except FileNotFoundError:
         raise ImageWriteError(target, "the folder does not exist") from None
     except OSError as exc:
         raise ImageWriteError(target, exc.strerror or str(exc)) from exc
     except Exception as exc:  # noqa: BLE001 - an encoder's failure, named
-        raise ImageWriteError(target, f"could not encode {fmt}: {exc}") from exc
+        detail = str(exc).strip() or type(exc).__name__
+        raise ImageWriteError(target, f"could not encode {fmt}: {detail}") from exc
 

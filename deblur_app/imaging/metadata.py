@@ -17,6 +17,8 @@ them, as the Metadata Working Group recommends; every format then carries them i
 
 from __future__ import annotations
 
+import hashlib
+import io as _bytes_io
 import mmap
 import os
 import re
@@ -80,6 +82,7 @@ _IPTC_TO_XMP = {
     "Iptc.Application2.Credit": ("Xmp.photoshop.Credit", "text"),
     "Iptc.Application2.Source": ("Xmp.photoshop.Source", "text"),
 }
+IPTC_MIRRORED = tuple(_IPTC_TO_XMP)
 _ARRAY_TYPES = {"bag": exiv2.TypeId.xmpBag, "seq": exiv2.TypeId.xmpSeq}
 
 # A TIFF holding nothing but one IFD0 entry: exiv2 writes EXIF into it, and what comes out is
@@ -195,7 +198,8 @@ class Metadata:
     def values(self, key: str) -> list[str]:
         """All values of a key: repeated IPTC datasets, or the items of an XMP array."""
         if key.startswith("Iptc."):
-            return [d.toString() for d in self.iptc if d.key() == key]
+            utf8 = self._iptc_is_utf8()
+            return [_iptc_text(d, utf8) for d in self.iptc if d.key() == key]
         container = self.xmp if key.startswith("Xmp.") else self.exif
         found = _find(container, key)
         if found is None:
@@ -204,6 +208,13 @@ class Metadata:
         if key.startswith("Xmp.") and found.typeName() in ("XmpBag", "XmpSeq", "XmpAlt"):
             return [value.toString(i) for i in range(value.count())]
         return [found.toString()]
+
+    def _iptc_is_utf8(self) -> bool:
+        """Whether the IPTC declares UTF-8 (coded character set ESC % G)."""
+        for d in self.iptc:
+            if d.key() == "Iptc.Envelope.CharacterSet":
+                return _raw_text(d).startswith(b"\x1b%G")
+        return False
 
     # -- blocks for encoders that embed metadata themselves ------------------------------------
     def exif_bytes(self) -> bytes | None:
@@ -291,6 +302,24 @@ class Metadata:
             self.xmp["Xmp.tiff.Orientation"] = "1"
 
 
+def _raw_text(datum) -> bytes:
+    """The bytes of a text datum as stored (exiv2 hands undecodable bytes over as surrogates)."""
+    return datum.toString().encode("utf-8", "surrogateescape")
+
+
+def _iptc_text(datum, utf8: bool) -> str:
+    """An IPTC text as proper Unicode: UTF-8 where declared or valid, else Latin-1 (Windows
+    code page 1252), the common encoding of IPTC written without a coded character set by
+    older cameras and software."""
+    raw = _raw_text(datum)
+    if utf8:
+        return raw.decode("utf-8", "replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
+
+
 def _top_property(key: str) -> str:
     return re.split(r"[\[/]", key, maxsplit=1)[0]
 
@@ -316,18 +345,203 @@ def _from_image(image) -> Metadata:
 def read_metadata(path: str | os.PathLike) -> Metadata:
     """The upright metadata of a photo file (empty where there is none).
 
-    Raises ``ValueError`` naming the reason when exiv2 cannot parse the file's metadata (the
-    caller decides whether the photo is still usable without it).
+    A JPEG's extended XMP (the part of an XMP over 64 KB, in further APP1 segments) is read
+    too and merged.  Raises ``ValueError`` naming the reason when exiv2 cannot parse the file's
+    metadata (the caller decides whether the photo is still usable without it).
     """
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as view:
+        heif = view[4:8] == b"ftyp"
         try:
             image = exiv2.ImageFactory.open(view)
             image.readMetadata()
-            return _from_image(image)
+            meta = _from_image(image)
         except exiv2.Exiv2Error as exc:
-            raise ValueError(f"its metadata cannot be read ({exc})") from None
+            if not heif:
+                raise ValueError(f"its metadata cannot be read ({exc})") from None
+            meta = Metadata()
         finally:
             image = None  # release the buffer before the map closes
+        if view[:2] == b"\xff\xd8":
+            _merge_extended_xmp(meta, view)
+        elif view[:2] == b"BM" and meta.xmp.empty():
+            _read_bmp_xmp(meta, view)
+    if heif and (meta.exif.empty() or meta.xmp.empty()):
+        _fill_from_decoder(meta, path)
+    return meta
+
+
+# --------------------------------------------------------------------------------------------
+# BMP: no metadata of its own; our XMP (with the processing record) goes into the gap that the
+# format allows between its headers and its pixels, which every reader skips
+# --------------------------------------------------------------------------------------------
+
+def bmp_with_xmp(bmp: bytes, packet: bytes | None) -> bytes:
+    """``bmp`` (as Pillow writes it) with ``packet`` in the gap before its pixel rows."""
+    if not packet or bmp[:2] != b"BM":
+        return bmp
+    offset = struct.unpack("<I", bmp[10:14])[0]
+    gap = packet + b" " * (-len(packet) % 4)
+    head = bytearray(bmp[:offset])
+    head[2:6] = struct.pack("<I", len(bmp) + len(gap))
+    head[10:14] = struct.pack("<I", offset + len(gap))
+    return bytes(head) + gap + bmp[offset:]
+
+
+def _read_bmp_xmp(meta: Metadata, data) -> None:
+    if len(data) < 18:
+        return
+    offset = min(struct.unpack("<I", data[10:14])[0], len(data))
+    start = data.find(b"<?xpacket begin", 14, offset)
+    end = data.find(b"<?xpacket end", max(start, 0), offset)
+    if start < 0 or end < 0:
+        return
+    end = data.find(b"?>", end, offset)
+    if end < 0:
+        return
+    try:
+        image = exiv2.ImageFactory.open(bytes(data[start:end + 2]))
+        image.readMetadata()
+        meta.xmp = _copy(image.xmpData(), lambda d: d.key() not in _XMP_STRUCTURE)
+    except exiv2.Exiv2Error:
+        pass
+
+
+def _fill_from_decoder(meta: Metadata, path) -> None:
+    """HEIC and AVIF: exiv2 misses the EXIF and XMP items of many tools' HEICs; libheif (and
+    Pillow's AVIF plugin) hand them over, and fill what exiv2 did not find."""
+    import pillow_heif
+    pillow_heif.register_heif_opener()
+    try:
+        with Image.open(path) as image:
+            exif, xmp = image.info.get("exif"), image.info.get("xmp")
+    except Exception:  # noqa: BLE001 - unreadable blocks: the photo has none we can keep
+        return
+    fill_from_blocks(meta, exif, xmp)
+
+
+# --------------------------------------------------------------------------------------------
+# JPEG extended XMP (XMP specification part 3, 1.1.3.1): an XMP over 64 KB is split into a
+# standard packet (with xmpNote:HasExtendedXMP = GUID) and the rest, in APP1 segments of its own
+# --------------------------------------------------------------------------------------------
+
+_EXT_HEADER = b"http://ns.adobe.com/xmp/extension/\x00"
+_STD_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
+_HAS_EXTENDED = "Xmp.xmpNote.HasExtendedXMP"
+exiv2.XmpProperties.registerNs("http://ns.adobe.com/xmp/note/", "xmpNote")
+STANDARD_XMP_LIMIT = 65000           # bytes of the standard packet in its APP1 segment
+_EXT_CHUNK = 65400
+
+
+def _jpeg_segments(data) -> list[tuple[int, int, int]]:
+    """(marker, start, end) of a JPEG's segments before its first scan."""
+    out, pos, size = [], 2, len(data)
+    while pos + 4 <= size and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker == 0xDA or 0xD0 <= marker <= 0xD9:
+            break
+        length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        out.append((marker, pos, pos + 2 + length))
+        pos += 2 + length
+    return out
+
+
+def _merge_extended_xmp(meta: Metadata, data) -> None:
+    guid = meta.get(_HAS_EXTENDED)
+    if not guid:
+        return
+    chunks: dict[int, bytes] = {}
+    for marker, start, end in _jpeg_segments(data):
+        payload = data[start + 4:end]
+        if marker == 0xE1 and payload[:35] == _EXT_HEADER and \
+                payload[35:67] == guid.strip().encode("ascii", "replace"):
+            offset = struct.unpack(">I", payload[71:75])[0]
+            chunks[offset] = bytes(payload[75:])
+    if not chunks:
+        return
+    packet = b"".join(chunks[o] for o in sorted(chunks))
+    try:
+        image = exiv2.ImageFactory.open(packet)
+        image.readMetadata()
+        extended = _copy(image.xmpData(), lambda d: d.key() not in _XMP_STRUCTURE)
+    except exiv2.Exiv2Error:
+        return
+    meta.merge_xmp(extended)
+    _erase(meta.xmp, _HAS_EXTENDED)
+
+
+def _encode_xmp(xmp) -> bytes:
+    rc, packet = exiv2.XmpParser.encode(xmp, exiv2.XmpParser.XmpFormatFlags.useCompactFormat)
+    return packet.encode("utf-8") if rc == 0 else b""
+
+
+def split_xmp(meta: Metadata) -> tuple[Metadata, bytes | None]:
+    """For a JPEG: ``meta`` with a standard XMP that fits its segment, and the extended XMP
+    packet (None when all fits): the largest properties move to the extended XMP."""
+    packet = _encode_xmp(meta.xmp)
+    if len(packet) <= STANDARD_XMP_LIMIT:
+        return meta, None
+    sizes: dict[str, int] = {}
+    for d in meta.xmp:
+        top = _top_property(d.key())
+        sizes[top] = sizes.get(top, 0) + len(d.toString()) + len(d.key())
+    moved: set[str] = set()
+    standard = meta.xmp
+    for top in sorted(sizes, key=sizes.get, reverse=True):
+        moved.add(top)
+        standard = _copy(meta.xmp, lambda d: _top_property(d.key()) not in moved)
+        if len(_encode_xmp(standard)) <= STANDARD_XMP_LIMIT - 200:
+            break
+    extended = _copy(meta.xmp, lambda d: _top_property(d.key()) in moved)
+    ext_packet = _encode_xmp(extended)
+    guid = hashlib.md5(ext_packet).hexdigest().upper()
+    standard[_HAS_EXTENDED] = guid
+    return Metadata(meta.exif, meta.iptc, standard), ext_packet
+
+
+def _insert_extended_xmp(jpeg: bytes, packet: bytes, guid: str) -> bytes:
+    """``jpeg`` with ``packet`` in extended-XMP APP1 segments after its standard XMP."""
+    segments = _jpeg_segments(jpeg)
+    at = 2
+    for marker, start, end in segments:
+        if marker == 0xE1 and jpeg[start + 4:start + 4 + len(_STD_HEADER)] == _STD_HEADER:
+            at = end
+            break
+        if 0xE0 <= marker <= 0xEF:
+            at = end
+    parts = []
+    for offset in range(0, len(packet), _EXT_CHUNK):
+        chunk = packet[offset:offset + _EXT_CHUNK]
+        body = (_EXT_HEADER + guid.encode("ascii") + struct.pack(">II", len(packet), offset)
+                + chunk)
+        parts.append(b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body)
+    return jpeg[:at] + b"".join(parts) + jpeg[at:]
+
+
+def fill_from_blocks(meta: Metadata, exif: bytes | None, xmp: bytes | None) -> list[str]:
+    """Fill what ``meta`` lacks from an EXIF block and an XMP packet (as a decoder hands them
+    over, e.g. libheif for a HEIC whose items exiv2 does not find); returns what was taken."""
+    taken = []
+    if exif and meta.exif.empty():
+        exif = bytes(exif)
+        starts = [i for i in (exif.find(b"II*\x00", 0, 16), exif.find(b"MM\x00*", 0, 16)) if i >= 0]
+        try:
+            meta.set_exif_bytes(exif[min(starts):] if starts else exif)
+            taken.append("EXIF")
+        except ValueError:
+            pass
+    if xmp and meta.xmp.empty():
+        try:
+            image = exiv2.ImageFactory.open(bytes(xmp))
+            image.readMetadata()
+            meta.xmp = _copy(image.xmpData(), lambda d: d.key() not in _XMP_STRUCTURE)
+            meta._upright()
+            taken.append("XMP")
+        except exiv2.Exiv2Error:
+            pass
+    return taken
 
 
 def read_sidecar(path: str | os.PathLike) -> exiv2.XmpData | None:
@@ -354,9 +568,17 @@ def embed(encoded, metadata: Metadata | None, icc_profile: bytes | None,
     """Write ``encoded`` (a JPEG, TIFF, PNG or WebP file) to ``out`` with ``metadata`` written
     in by exiv2; the ICC profile the encoder wrote is kept, else ``icc_profile`` is added.
     Raises ``exiv2.Exiv2Error`` (before writing anything) when exiv2 refuses the metadata."""
+    meta = metadata or Metadata()
+    extended = None
+    if bytes(encoded[:2]) == b"\xff\xd8" and not meta.xmp.empty():
+        meta, extended = split_xmp(meta)
+    if extended is not None:
+        buffer = _bytes_io.BytesIO()
+        embed(encoded, meta, icc_profile, buffer)
+        out.write(_insert_extended_xmp(buffer.getvalue(), extended, meta.get(_HAS_EXTENDED)))
+        return
     image = exiv2.ImageFactory.open(encoded)
     image.readMetadata()
-    meta = metadata or Metadata()
     image.setExifData(meta.exif)
     image.setIptcData(meta.iptc)
     image.setXmpData(meta.xmp)
