@@ -24,9 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="deblur", description="Remove camera shake and motion blur from photos "
         "(MIMO-UNet). Originals are never modified.")
-    ap.add_argument("inputs", nargs="+", metavar="INPUT", help="photos and/or folders")
-    ap.add_argument("-o", "--output", required=True, metavar="OUTDIR",
-                    help="output folder (folder structure is mirrored below it)")
+    ap.add_argument("inputs", nargs="*", metavar="INPUT", help="photos and/or folders")
+    ap.add_argument("-o", "--output", default=None, metavar="OUTDIR",
+                    help="output folder (folder structure is mirrored below it; required "
+                         "unless --triage)")
     ap.add_argument("--model", choices=sorted(VARIANTS), default=None,
                     help="shipped weights to use (default: the best for the device)")
     ap.add_argument("--weights", type=Path, default=None,
@@ -78,10 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     ap.add_argument("--version", action="version", version=f"deblur {__version__}")
     # -- shake estimation (deblur_app.shake) --
-    sh = ap.add_argument_group("shake estimation (--method shake)")
-    sh.add_argument("--method", choices=["network", "shake"], default="network",
-                    help="network: MIMO-UNet; shake: estimate the camera-shake kernel of each "
+    sh = ap.add_argument_group("method (auto, network, shake estimation) and triage")
+    sh.add_argument("--method", choices=["auto", "network", "shake"], default="auto",
+                    help="auto (default): judge each photo's blur and choose: leave a sharp "
+                         "photo unchanged, shake estimation for a camera shake found with "
+                         "confidence, else the network (toned down where it would harm); "
+                         "network: MIMO-UNet; shake: estimate the camera-shake kernel of each "
                          "photo and deconvolve it")
+    sh.add_argument("--triage", nargs="+", default=None, metavar="FOLDER",
+                    help="no deblurring: judge the blur of each photo (sharp, camera shake "
+                         "with its size and direction, motion or defocus, unclear) and print a "
+                         "table (--report FILE.json: also as JSON)")
+    sh.add_argument("--sort", choices=["name", "blur", "kind"], default="blur",
+                    help="triage order: blur (blurriest first, default), kind, name")
     sh.add_argument("--kernel-size", default="auto", metavar="N|auto",
                     help="largest blur to look for, in pixels (3..101; default auto)")
     sh.add_argument("--region", default=None, metavar="X,Y,W,H",
@@ -95,11 +105,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def open_shake_engine(args):
-    """The shake engine when --method shake (options checked: ValueError if bad), else None."""
-    if args.method != "shake":
+    """The shake engine when --method shake or auto (options checked: ValueError if bad), else
+    None."""
+    if args.method not in ("shake", "auto"):
         return None
     from .shake import open_shake
     return open_shake(args.kernel_size, args.region, args.detail)
+
+
+def open_method(args):
+    """The engine of --method: the network, shake estimation, or Auto over both."""
+    shake = open_shake_engine(args)
+    if args.method == "shake":
+        return shake
+    network = open_engine(args.weights, args.model, args.device, args.backend, args.tile,
+                          args.overlap, "fp32" if args.fp32 else "auto")
+    if args.method == "network":
+        return network
+    from .engine.auto import AutoDeblurrer
+    return AutoDeblurrer(network, shake)
 
 
 def save_kernel_next_to(output: str, kernel) -> str:
@@ -121,6 +145,15 @@ def check_args(args) -> None:
     """Refuse impossible options before any work (ValueError with the reason)."""
     from .batch.naming import check_suffix
     from .imaging.postprocess import check_range
+    if args.triage:
+        if args.inputs or args.output is not None:
+            raise ValueError("--triage only judges photos: give the folders after --triage, "
+                             "without -o or other inputs")
+        return
+    if not args.inputs:
+        raise ValueError("name at least one photo or folder to deblur")
+    if args.output is None:
+        raise ValueError("the output folder (-o OUTDIR) is required")
     if not str(args.output).strip():
         raise ValueError("the output folder (-o) is empty")
     args.output = Path(args.output)
@@ -159,6 +192,9 @@ def main(argv=None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.triage:
+        from .batch.triage import triage_main
+        return triage_main(args)
     from tqdm import tqdm
 
     from .batch import (BatchOptions, BatchRunner, FileResult, check_report_path,
@@ -202,9 +238,7 @@ def main(argv=None) -> int:
         for note in plan.notes:
             print(f"note: {note}", file=sys.stderr)
     try:
-        runner.engine = open_shake_engine(args) or open_engine(
-            args.weights, args.model, args.device, args.backend, args.tile, args.overlap,
-            "fp32" if args.fp32 else "auto")
+        runner.engine = open_method(args)
     except (WeightsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -224,7 +258,7 @@ def main(argv=None) -> int:
 
     def on_tile(done, total, message):
         if total:   # shake estimation says which step (estimating, deconvolving) it is in
-            what = message if args.method == "shake" else f"{done}/{total} tiles"
+            what = message if args.method != "network" else f"{done}/{total} tiles"
             bar.set_postfix_str(f"{state['file'][-30:]} {what}", refresh=True)
         elif message:  # one-time engine work, e.g. the first OpenVINO conversion
             say(message)
@@ -268,7 +302,9 @@ def main(argv=None) -> int:
     code = EXIT_OK
     if args.report:
         try:
-            write_report(args.report, results, {"model": engine.variant.name,
+            write_report(args.report, results, {"method": args.method,
+                                                "model": getattr(getattr(engine, "network", engine),
+                                                                 "variant", engine.variant).name,
                                                 "weights": engine.source,
                                                 "device": str(engine.device)})
         except OSError as exc:

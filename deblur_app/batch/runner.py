@@ -73,6 +73,18 @@ class FileResult:
     reason: str = ""
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    auto: dict | None = None           # method Auto: its choice, reason and the photo's blur
+
+
+def auto_summary(restored) -> dict | None:
+    """Method Auto's choice for the report (None for the other methods)."""
+    choice = getattr(restored, "choice", "")
+    if not choice:
+        return None
+    judgement = getattr(restored, "judgement", None)
+    return {"choice": choice, "reason": restored.reason,
+            "network_strength": getattr(restored, "strength", 1.0),
+            "blur": judgement.as_dict() if judgement is not None else None}
 
 
 def failed_inputs(problems: list[Problem]) -> list[FileResult]:
@@ -162,7 +174,8 @@ class BatchRunner:
                             notes=notes)
                 written.append(str(target))
             return FileResult(str(job.source), "done", written,
-                              seconds=round(time.perf_counter() - t0, 2), notes=notes)
+                              seconds=round(time.perf_counter() - t0, 2), notes=notes,
+                              auto=auto_summary(restored))
         except Cancelled:
             return FileResult(str(job.source), "cancelled", notes=notes)
         except ImageReadError as exc:

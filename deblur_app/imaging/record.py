@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -47,6 +47,8 @@ class ProcessingRecord:
     contrast: float = 0.0
     strength: float = 1.0         # blend with the original: 0 = original, 1 = deblurred
     software: str = f"{SOFTWARE} {__version__}"
+    auto_choice: str = ""         # method Auto: what it chose (network, shake, unchanged)
+    auto_reason: str = ""         # ... and why
 
     def summary(self) -> str:
         """The settings in words (the History event's ``parameters``)."""
@@ -54,6 +56,8 @@ class ProcessingRecord:
                                       f"weights {self.weights_hash}") if p)
         parts = [f"deblurred with {self.method}" + (f" ({model})" if model else ""),
                  f"{self.scale} scale"]
+        if self.auto_choice:
+            parts.insert(1, f"Auto chose {self.auto_choice}: {self.auto_reason}")
         if self.sharpen_amount:
             parts.append(f"sharpen {self.sharpen_amount:g} (radius {self.sharpen_radius:g})")
         if self.contrast:
@@ -67,6 +71,7 @@ _PROPERTIES = {
     "Method": "method", "Model": "model", "WeightsHash": "weights_hash", "Scale": "scale",
     "SharpenAmount": "sharpen_amount", "SharpenRadius": "sharpen_radius",
     "Contrast": "contrast", "Strength": "strength", "Software": "software",
+    "AutoChoice": "auto_choice", "AutoReason": "auto_reason",
 }
 _FLOAT_FIELDS = {f.name for f in fields(ProcessingRecord) if f.type == "float"}
 
@@ -104,6 +109,8 @@ def write_record(meta: Metadata, record: ProcessingRecord, *, converted: bool,
         xmp[event + "instanceID"] = instance
     for prop, name in _PROPERTIES.items():
         value = getattr(record, name)
+        if name.startswith("auto_") and not value:
+            continue
         xmp[f"Xmp.{PREFIX}.{prop}"] = f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -156,6 +163,11 @@ def record_for(engine, scale: str, post, strength: float) -> ProcessingRecord:
     """The record of a run of ``engine`` (a network :class:`~deblur_app.engine.Deblurrer` or any
     engine with a ``method`` name), one ``scale``, finishing ``post`` (PostSettings) and
     blend ``strength``."""
+    auto = getattr(engine, "last", None)     # method Auto: the record of what it chose
+    if getattr(engine, "method", None) == "auto" and auto is not None:
+        inner = (record_for(auto.engine, scale, post, strength) if auto.engine is not None
+                 else record_for(None, scale, post, strength))
+        return replace(inner, method="Auto", auto_choice=auto.choice, auto_reason=auto.reason)
     variant = getattr(engine, "variant", None)
     method = getattr(engine, "method", None) or (variant.title.split(" ")[0] if variant
                                                  else type(engine).__name__)
