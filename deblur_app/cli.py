@@ -177,8 +177,9 @@ def check_args(args) -> None:
     open_shake_engine(args)                  # shake options: checked here, before any work
 
 
-class _Terminated(Exception):
-    """SIGTERM, turned into an exception so the run ends like after Ctrl+C."""
+class _Terminated(BaseException):
+    """SIGTERM, turned into an exception so the run ends like after Ctrl+C (a BaseException,
+    like KeyboardInterrupt: the decoders' broad `except Exception` must not swallow it)."""
 
 
 def _on_sigterm(signum, frame):
