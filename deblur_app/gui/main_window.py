@@ -469,8 +469,13 @@ class MainWindow(QMainWindow):
                 return None
         else:
             weights = Path(data[1])
-        return EngineSpec(str(weights), device, self.tile, self.overlap,
+        spec = EngineSpec(str(weights), device, self.tile, self.overlap,
                           title=self.model_combo.currentText())
+        if self.shake_panel.method() == "auto":     # the network and shake estimation, judged
+            spec = replace(spec, method="auto", title=f"Auto ({spec.title})",
+                           kernel_size=self.shake_panel.kernel_size(),
+                           detail=self.shake_panel.detail(), region=self.shake_panel.region())
+        return spec
 
     def show_model_card(self) -> None:
         data = self.model_combo.currentData()
@@ -786,7 +791,7 @@ class MainWindow(QMainWindow):
         if doc is self.document:
             doc.apply(outcome)
             self._result_spec = task.spec
-            if task.spec.method == "shake":
+            if task.spec.method in ("shake", "auto"):
                 self.shake_panel.show_kernel(outcome.kernel)
             self.viewer.result_changed()
             secs = f"{outcome.seconds:.1f} s"

@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 from ..shake.engine import MAX_KERNEL
 from ..shake.kernel import picture
 
-METHODS = (("network", "Network (MIMO-UNet)"), ("shake", "Shake estimation"))
+METHODS = (("auto", "Auto"), ("network", "Network (MIMO-UNet)"), ("shake", "Shake estimation"))
+SHAKE_USERS = ("shake", "auto")      # the methods that may run shake estimation
 TRACE_SIDE = 128
 
 
@@ -29,6 +30,9 @@ class ShakePanel(QGroupBox):
         for key, title in METHODS:
             self.method_combo.addItem(title, key)
         self.method_combo.setToolTip(
+            "Auto: judges each photo's blur: a sharp photo is left as it is, a camera shake "
+            "found with confidence goes to shake estimation, any other blur to the network "
+            "(toned down where it would do harm); the result says which and why.  "
             "Network: MIMO-UNet, for any motion blur.  Shake estimation: finds the path the "
             "camera drew during the exposure and removes it; for camera shake, and it leaves "
             "the photo unchanged when it finds no clear shake.")
@@ -146,7 +150,7 @@ class ShakePanel(QGroupBox):
 
     # -- internals ----------------------------------------------------------------------------
     def _method_changed(self, *_) -> None:
-        shake = self.method() == "shake"
+        shake = self.method() in SHAKE_USERS
         for w in self._shake_rows:
             w.setEnabled(shake)
         for w in (self.size_spin, self.detail_slider, self.trace, self.region_box):  # shake only
@@ -155,6 +159,6 @@ class ShakePanel(QGroupBox):
         self.changed.emit()
 
     def _auto_toggled(self, on: bool, emit: bool = True) -> None:
-        self.detail_slider.setEnabled(self.method() == "shake" and not on)
+        self.detail_slider.setEnabled(self.method() in SHAKE_USERS and not on)
         if emit:
             self.changed.emit()

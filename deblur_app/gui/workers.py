@@ -138,7 +138,8 @@ class EngineSpec:
     tile: int | None = None
     overlap: int = 64
     title: str = ""
-    method: str = "network"               # or "shake": shake estimation (no weights)
+    method: str = "network"               # or "shake": shake estimation (no weights), or
+    #                                       "auto": judged per photo (the network's weights)
     kernel_size: int | None = None        # shake: None = auto
     detail: float | None = None           # shake: None = auto (from the noise)
     region: tuple[int, int, int, int] | None = None   # shake: where to estimate; None = auto
@@ -163,6 +164,10 @@ class EngineProvider:
                     progress(0, 0, f"Loading {spec.title or Path(spec.weights).name}…")
                     self._engine = open_engine(spec.weights, None, spec.device, "auto",
                                                spec.tile, spec.overlap, "auto")
+                    if spec.method == "auto":       # judges each photo, then one of the two
+                        from ..engine.auto import AutoDeblurrer
+                        self._engine = AutoDeblurrer(
+                            self._engine, open_shake(spec.kernel_size, spec.region, spec.detail))
                 self._spec = spec
             return self._engine
 
