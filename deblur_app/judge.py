@@ -29,7 +29,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-SHARP_PX = 1.0            # blur width under this: the photo is sharp (nothing to gain)
+SHARP_PX = 1.5            # blur width under this: sharp (the network was measured to lose there)
+SHARP_WIDE_PX = 1.8       # ... and the widest quarter of the edges under this: sharp at once;
+                          # else sharp only when no camera shake is found (a shake's thin path
+                          # leaves many edges crisp: the median alone misses it)
 MOTION_ANISOTROPY = 1.6   # widest / narrowest direction above this: motion, not defocus
 SHAKE_CONFIDENCE = 0.5    # shake estimation's confidence needed to choose it
 JUDGE_REGION = 512 * 1024  # pixels of the region the blur width is measured on
@@ -47,7 +50,8 @@ TITLES = {"sharp": "sharp", "shake": "camera shake", "blur": "motion or defocus"
 class Judgement:
     """What a photo's blur looks like (all sizes in pixels of the full photo)."""
     kind: str                          # sharp | shake | blur | unclear
-    blur_px: float = float("nan")      # blur width (Gaussian-equivalent sigma x 2)
+    blur_px: float = float("nan")      # blur width (Gaussian-equivalent sigma x 2), median
+    wide_px: float = float("nan")      # the same, of the widest quarter of the edges
     anisotropy: float = float("nan")   # widest / narrowest direction (1 = round: defocus)
     direction: float | None = None     # degrees, 0 = horizontal, of the main blur direction
     shake_px: float | None = None      # extent of the estimated shake kernel
@@ -86,6 +90,7 @@ class Judgement:
 
     def as_dict(self) -> dict:
         out = {"blur": self.kind, "label": self.label(), "blur_px": _num(self.blur_px),
+           "wide_px": _num(self.wide_px),
                "anisotropy": _num(self.anisotropy), "direction_deg": _num(self.direction),
                "shake_px": _num(self.shake_px), "confidence": round(float(self.confidence), 3),
                "reason": self.reason, "seconds": round(self.seconds, 2)}
@@ -111,11 +116,12 @@ def _region(image: np.ndarray, pixels: int) -> np.ndarray:
     return image[y:y + h, x:x + w]
 
 
-def blur_width(g: np.ndarray) -> tuple[float, float, float | None, int]:
-    """(blur width px, anisotropy, direction deg, edge pixels) of a grey image in [0, 1].
+def blur_width(g: np.ndarray) -> tuple[float, float, float | None, int, float]:
+    """(blur width px, anisotropy, direction deg, edge pixels, wide) of a grey image in [0, 1].
 
     Width: twice the Gaussian-equivalent sigma from the gradient ratio at edge pixels (median);
-    per direction (0, 45, 90, 135 deg) from the edges facing that way."""
+    wide: the same of the widest quarter of the edges; per direction (0, 45, 90, 135 deg) from
+    the edges facing that way."""
     g = g.astype(np.float32)
     g1 = cv2.GaussianBlur(g, (0, 0), REBLUR)
     gx0, gy0 = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
@@ -130,9 +136,10 @@ def blur_width(g: np.ndarray) -> tuple[float, float, float | None, int]:
     sel = edges & strong
     n = int(sel.sum())
     if n < MIN_EDGES:
-        return float("nan"), float("nan"), None, n
+        return float("nan"), float("nan"), None, n, float("nan")
     r = m0[sel] / np.maximum(m1[sel], 1e-6)
     width = 2 * _sigma(np.median(r))
+    wide = 2 * _sigma(np.percentile(r, 25))        # a lower ratio: a wider edge
     # per direction: edges whose gradient points along it
     theta = np.degrees(np.arctan2(gy1[sel], gx1[sel])) % 180
     widths = []
@@ -147,7 +154,7 @@ def blur_width(g: np.ndarray) -> tuple[float, float, float | None, int]:
         direction = float((0, 45, 90, 135)[int(np.nanargmax(w))])
     else:
         anis, direction = float("nan"), None
-    return float(width), anis, direction, n
+    return float(width), anis, direction, n, float(wide)
 
 
 def _sigma(ratio: float) -> float:
@@ -201,6 +208,20 @@ def kernel_direction(k: np.ndarray) -> float:
     return float(np.degrees(0.5 * np.arctan2(2 * cxy, cxx - cyy)) % 180)
 
 
+def needs_estimate(width: float, wide: float) -> bool:
+    """Whether the blur widths leave a camera shake possible (then it is looked for)."""
+    return math.isfinite(width) and not (width < SHARP_PX and wide < SHARP_WIDE_PX)
+
+
+def classify(width: float, wide: float, shake_confident: bool) -> str:
+    """The kind of blur from the widths and whether a shake was found with confidence."""
+    if not math.isfinite(width):
+        return "unclear"
+    if needs_estimate(width, wide) and shake_confident:
+        return "shake"
+    return "sharp" if width < SHARP_PX else "blur"
+
+
 def judge_photo(image: np.ndarray, estimate: bool = True, progress=None, cancel=None,
                 fast: bool = False, shake_factory=None) -> Judgement:
     """How ``image`` (float RGB) is blurred.  ``estimate=False``: the blur width only (no shake
@@ -210,14 +231,14 @@ def judge_photo(image: np.ndarray, estimate: bool = True, progress=None, cancel=
     kernel size (default :class:`deblur_app.shake.ShakeDeblurrer`)."""
     t0 = time.perf_counter()
     g = grey(_region(image, JUDGE_REGION))
-    width, anis, direction, n = blur_width(g)
-    j = Judgement("unclear", width, anis, direction)
+    width, anis, direction, n, wide = blur_width(g)
+    j = Judgement("unclear", width, wide, anis, direction)
     j.details["edges"] = n
+    sharp_reason = f"the photo is already sharp (blur about {width:.1f} px)"
     if not math.isfinite(width):
         j.reason = "too little detail to judge the blur"
-    elif width < SHARP_PX:
-        j.kind = "sharp"
-        j.reason = f"the photo is already sharp (blur about {width:.1f} px)"
+    elif not needs_estimate(width, wide):
+        j.kind, j.reason = "sharp", sharp_reason
     else:
         j.kind = "blur"
         j.reason = (f"blur about {width:.1f} px, " +
@@ -225,6 +246,9 @@ def judge_photo(image: np.ndarray, estimate: bool = True, progress=None, cancel=
                      else "alike in all directions"))
         if estimate:
             _estimate_shake(image, j, progress, cancel, fast, shake_factory)
+        if j.kind == "blur" and width < SHARP_PX:
+            j.kind = "sharp"
+            j.reason = sharp_reason + (", and no camera shake was found" if estimate else "")
     j.seconds = time.perf_counter() - t0
     return j
 
@@ -233,8 +257,8 @@ def _estimate_shake(image, j: Judgement, progress, cancel, fast, shake_factory) 
     from .engine.progress import no_progress
     from .shake import ShakeDeblurrer
     from .shake import kernel as K
-    small, f = shrink_for_estimate(image, j.blur_px)
-    size = estimate_kernel_size(j.blur_px, f) if fast else None
+    small, f = shrink_for_estimate(image, max(j.blur_px, j.wide_px))
+    size = estimate_kernel_size(max(j.blur_px, j.wide_px), f) if fast else None
     j.details["estimate"] = {"factor": round(f, 3), "size": list(small.shape[:2]), "kernel": size}
     est = (shake_factory or ShakeDeblurrer)(kernel_size=size).estimate(
         small, progress or no_progress, cancel)

@@ -83,7 +83,6 @@ def auto_summary(restored) -> dict | None:
         return None
     judgement = getattr(restored, "judgement", None)
     return {"choice": choice, "reason": restored.reason,
-            "network_strength": getattr(restored, "strength", 1.0),
             "blur": judgement.as_dict() if judgement is not None else None}
 
 
