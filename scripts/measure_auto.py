@@ -3,6 +3,7 @@
     python scripts/measure_auto.py                         # 20 photos x 7 blurs + real_validation
     python scripts/measure_auto.py --photos 10 --no-real   # quicker
     python scripts/measure_auto.py --table-only            # re-print from the cache (no runs)
+    python scripts/measure_auto.py --fresh                 # shake estimation changed: all again
 
 Calibration bank: the sharp training photos (``~/.cache/deblur-studio/training_photos``, fetched
 by ``python -m deblur_app.training.photos``), shrunk to <= 1024 px, their most detailed 320 px
@@ -192,10 +193,12 @@ def main(argv=None) -> int:
     ap.add_argument("--real", type=Path, default=REAL)
     ap.add_argument("--cache", type=Path, default=ROOT / ".runs" / "measure_auto.jsonl")
     ap.add_argument("--table-only", action="store_true")
+    ap.add_argument("--fresh", action="store_true",
+                    help="ignore the cache (shake estimation changed: measure it again)")
     args = ap.parse_args(argv)
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     done = {}
-    if args.cache.exists():
+    if args.cache.exists() and not args.fresh:
         for line in args.cache.read_text().splitlines():
             r = json.loads(line)
             done[r["name"]] = r
