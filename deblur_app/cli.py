@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     sh.add_argument("--method", choices=["auto", "network", "shake"], default="auto",
                     help="auto (default): judge each photo's blur and choose: leave a sharp "
                          "photo unchanged, shake estimation for a camera shake found with "
-                         "confidence, else the network (toned down where it would harm); "
+                         "confidence, else the network (only its fine detail: it shifts tones); "
                          "network: MIMO-UNet; shake: estimate the camera-shake kernel of each "
                          "photo and deconvolve it")
     sh.add_argument("--triage", nargs="+", default=None, metavar="FOLDER",

@@ -186,7 +186,9 @@ def shrink_for_estimate(image: np.ndarray, blur_px: float, pixels: int = ESTIMAT
 
 
 def estimate_kernel_size(blur_px: float, f: float) -> int:
-    """The kernel size to look for in the shrunk photo: a few times the measured blur."""
+    """The kernel size to look for in the shrunk photo: a few times the measured blur (of the
+    widest quarter of the edges: a shake's path is longer than most edge widths it leaves),
+    15 to 41 px like shake estimation's first sizes."""
     n = int(np.clip(4 * blur_px * f, 15, 41)) if math.isfinite(blur_px) else 25
     return n | 1
 
@@ -195,6 +197,14 @@ def shake_confidence(est) -> float:
     """Shake estimation's confidence in its kernel; before the estimate carried one: 1 with a
     kernel, 0 without."""
     return float(getattr(est, "confidence", 1.0 if est.kernel is not None else 0.0))
+
+
+def kernel_extent(k: np.ndarray) -> float:
+    """Spread of a kernel in pixels: twice the RMS distance of its mass from the centroid."""
+    s = float(k.sum())
+    yy, xx = np.indices(k.shape)
+    cy, cx = (yy * k).sum() / s, (xx * k).sum() / s
+    return 2.0 * float(np.sqrt((((yy - cy) ** 2 + (xx - cx) ** 2) * k).sum() / s))
 
 
 def kernel_direction(k: np.ndarray) -> float:
@@ -211,15 +221,6 @@ def kernel_direction(k: np.ndarray) -> float:
 def needs_estimate(width: float, wide: float) -> bool:
     """Whether the blur widths leave a camera shake possible (then it is looked for)."""
     return math.isfinite(width) and not (width < SHARP_PX and wide < SHARP_WIDE_PX)
-
-
-def classify(width: float, wide: float, shake_confident: bool) -> str:
-    """The kind of blur from the widths and whether a shake was found with confidence."""
-    if not math.isfinite(width):
-        return "unclear"
-    if needs_estimate(width, wide) and shake_confident:
-        return "shake"
-    return "sharp" if width < SHARP_PX else "blur"
 
 
 def judge_photo(image: np.ndarray, estimate: bool = True, progress=None, cancel=None,
@@ -256,7 +257,6 @@ def judge_photo(image: np.ndarray, estimate: bool = True, progress=None, cancel=
 def _estimate_shake(image, j: Judgement, progress, cancel, fast, shake_factory) -> None:
     from .engine.progress import no_progress
     from .shake import ShakeDeblurrer
-    from .shake import kernel as K
     small, f = shrink_for_estimate(image, max(j.blur_px, j.wide_px))
     size = estimate_kernel_size(max(j.blur_px, j.wide_px), f) if fast else None
     j.details["estimate"] = {"factor": round(f, 3), "size": list(small.shape[:2]), "kernel": size}
@@ -268,7 +268,7 @@ def _estimate_shake(image, j: Judgement, progress, cancel, fast, shake_factory) 
         j.reason += f"; shake estimation: {est.reason}"
         return
     j.kernel = est.kernel
-    j.shake_px = K.extent(est.kernel) / f
+    j.shake_px = kernel_extent(est.kernel) / f
     j.direction = kernel_direction(est.kernel)
     if j.confidence >= SHAKE_CONFIDENCE:
         j.kind = "shake"

@@ -15,9 +15,9 @@ Per photo the script runs the network (the default shipped weights on this machi
 estimation and the judge's blur width, caches the PSNRs and the judgement in ``--cache`` (JSON
 lines; a rerun measures the network and the judge again and keeps the cached shake results,
 the slow part), then scores Auto with Auto's own decision (:func:`deblur_app.engine.auto.decide`)
-and finishing (:func:`~deblur_app.engine.auto.keep_detail`).  Auto's shake choice is scored with
-shake estimation's result on the photo: on photos under 0.3 MP (the bank) the judge estimates
-on the same pixels with the same settings; on larger ones (GoPro 720 px) on a shrunk copy.
+and finishing (:func:`~deblur_app.engine.auto.keep_detail`) on Auto's own judgement of the
+photo (cached too): where it says "shake", Auto's result is shake estimation's, or the
+network's when shake estimation refused the photo, as Auto does.
 Prints a markdown table per source: mean dB gained over the blurred input, photos made worse
 (by more than 0.05 dB), by more than 1 dB, and the worst.
 """
@@ -127,6 +127,10 @@ def measure(source, name, blurred, sharp, network, row: dict | None = None) -> d
                "shake_confidence": float(getattr(sh, "confidence", 1.0 if sh.kernel is not None
                                                  else 0.0)),
                "seconds": {"shake": time.perf_counter() - t}}
+    if "judge_auto" not in row:        # Auto's own judgement, with its quick shake estimate
+        t = time.perf_counter()
+        row["judge_auto"] = judge_photo(blurred, fast=True).as_dict()
+        row["seconds"]["judge_auto"] = time.perf_counter() - t
     row.update(source=source, name=name, blurred=base, network=psnr(net, sharp),
                auto_network=psnr(keep_detail(blurred, net), sharp), judge=j.as_dict())
     row["seconds"].update(judge=tj, network=tn)
@@ -136,20 +140,14 @@ def measure(source, name, blurred, sharp, network, row: dict | None = None) -> d
 def auto_psnr(row: dict) -> tuple[float, str]:
     """Auto's PSNR for a measured photo, from Auto's own decision on its judgement."""
     from deblur_app.engine.auto import decide
-    from deblur_app.judge import SHAKE_CONFIDENCE, Judgement, classify
-    jd = row["judge"]
-    nan = float("nan")
-    width = jd["blur_px"] if jd["blur_px"] is not None else nan
-    wide = jd["wide_px"] if jd["wide_px"] is not None else nan
-    # the judge's classification, with the cached shake result standing for its estimate
-    kind = classify(width, wide, row["shake_found"] and
-                    row["shake_confidence"] >= SHAKE_CONFIDENCE)
-    j = Judgement(kind, width, wide)
+    from deblur_app.judge import Judgement
+    jd = row["judge_auto"]                 # what Auto's judge said of this photo
+    j = Judgement(jd["blur"])
     choice, _ = decide(j)
-    if choice == "shake":
+    if choice == "shake":         # Auto runs shake estimation; when that refuses, the network
         if row["shake_found"]:
             return row["shake"], "shake"
-        choice = "network"        # Auto runs shake estimation; when that refuses, the network
+        choice = "network"
     if choice == "network":
         return row["auto_network"], "network"
     return row["blurred"], choice

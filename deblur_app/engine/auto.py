@@ -7,8 +7,8 @@
 Per photo (:func:`deblur_app.judge.judge_photo` judges it, :func:`decide` chooses):
 
 - already sharp: the photo is returned as it was ("unchanged");
-- a camera shake found with confidence: shake estimation (when its own estimate on the whole
-  photo then refuses, the network);
+- a camera shake found with confidence (the judge's quick estimate on a shrunk copy, one kernel
+  size): shake estimation (when its own estimate on the whole photo then refuses, the network);
 - any other blur: the network, of whose change only the fine detail is kept
   (:func:`keep_detail`): it was measured to shift tones and colours, which no blur does.
 
@@ -118,7 +118,7 @@ class AutoDeblurrer:
         image, scales, progress, cancel = run_arguments(image, scales, progress, cancel)
         t0 = time.perf_counter()
         progress(0, 1, "judging the blur")
-        j = self.judge(image, progress=progress, cancel=cancel)
+        j = self.judge(image, progress=progress, cancel=cancel, fast=True)
         cancel.check()
         choice, reason = decide(j)
         engine = None
