@@ -13,9 +13,10 @@ Two measures, both cheap next to deblurring:
    Gaussian of sigma s lowers the gradient by ``sqrt(b^2 + s^2) / b`` for an edge blurred by
    ``b``, so ``b`` follows from the ratio.  Measured along four directions: a camera or object
    motion blurs one direction more than the others (anisotropy), defocus blurs them alike.
-2. **Shake estimate** (only when the photo is not sharp): shake estimation's own kernel
-   estimate (:meth:`ShakeDeblurrer.estimate`) on the photo shrunk to <= 0.3 MP (a few seconds),
-   with its confidence that a uniform camera shake explains the blur.
+2. **Shake estimate** (only when a shake is possible): shake estimation's own kernel estimate
+   (:meth:`ShakeDeblurrer.estimate`) on the photo shrunk to <= 0.3 MP, with its confidence that
+   a uniform camera shake explains the blur; ``fast`` (Auto and the triage) tries one kernel
+   size fitted to the measured blur, a few seconds, instead of the method's growing sizes.
 
 The thresholds are calibrated on synthetic blur of sharp photos (scripts/measure_auto.py,
 docs/auto.md).
