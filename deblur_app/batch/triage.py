@@ -113,9 +113,10 @@ def table_text(rows: list[TriageRow]) -> str:
 
 def counts_text(rows: list[TriageRow]) -> str:
     from collections import Counter
+
+    from ..judge import TITLES
     c = Counter(r.kind for r in rows)
-    names = {"sharp": "sharp", "shake": "camera shake", "blur": "motion or defocus",
-             "unclear": "unclear", "failed": "failed"}
+    names = {**TITLES, "failed": "failed"}
     return ", ".join(f"{c[k]} {names[k]}" for k in names if c[k]) or "no photos"
 
 
