@@ -81,3 +81,19 @@ def test_batch_list_judges_sorts_and_selects_the_shaken(qtbot, window, tmp_path)
     assert len(panel.pending_rows()) == 3
     panel.only_selected.setChecked(True)
     assert panel.pending_rows() == rows
+
+
+def test_window_auto_leaves_a_sharp_photo_and_says_so(qtbot, window, tmp_path):
+    from test_gui import deblur, open_photo
+    from deblur_app.imaging.io import write_photo
+    sharp = scene(np.random.default_rng(7), 256, 256)
+    photo = tmp_path / "sharp.png"
+    write_photo(photo, sharp, fmt="PNG", bit_depth=16)
+    open_photo(qtbot, window, photo)
+    window.shake_panel.set_method("auto")
+    deblur(qtbot, window)
+    assert "Auto: left unchanged: the photo is already sharp" in window.status_label.text()
+    assert window.shake_panel.trace.text() == "Auto did not use shake estimation"
+    restored = window.document.restored
+    assert restored.choice == "unchanged" and window.document.model_title == "Auto"
+    assert np.array_equal(restored.fine, window.document.photo.pixels)

@@ -792,7 +792,8 @@ class MainWindow(QMainWindow):
             doc.apply(outcome)
             self._result_spec = task.spec
             if task.spec.method in ("shake", "auto"):
-                self.shake_panel.show_kernel(outcome.kernel)
+                self.shake_panel.show_kernel(outcome.kernel, "" if task.spec.method == "shake"
+                                             else "Auto did not use shake estimation")
             self.viewer.result_changed()
             secs = f"{outcome.seconds:.1f} s"
             if outcome.region is not None:
