@@ -132,9 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="deblur", description="Remove camera shake and motion blur from photos "
         "(MIMO-UNet). Originals are never modified.")
-    ap.add_argument("inputs", nargs="+", metavar="INPUT", help="photos and/or folders")
-    ap.add_argument("-o", "--output", required=True, metavar="OUTDIR",
-                    help="output folder (folder structure is mirrored below it)")
+    ap.add_argument("inputs", nargs="*", metavar="INPUT", help="photos and/or folders")
+    ap.add_argument("-o", "--output", default=None, metavar="OUTDIR",
+                    help="output folder (folder structure is mirrored below it; required "
+                         "unless --triage)")
     ap.add_argument("--model", choices=sorted(VARIANTS), default=None,
                     help="shipped weights to use (default: the best for the device)")
     ap.add_argument("--weights", type=Path, default=None,
@@ -186,10 +187,19 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     ap.add_argument("--version", action="version", version=f"deblur {__version__}")
     # -- shake estimation (deblur_app.shake) --
-    sh = ap.add_argument_group("shake estimation (--method shake)")
-    sh.add_argument("--method", choices=["network", "shake"], default="network",
-                    help="network: MIMO-UNet; shake: estimate the camera-shake kernel of each "
+    sh = ap.add_argument_group("method (auto, network, shake estimation) and triage")
+    sh.add_argument("--method", choices=["auto", "network", "shake"], default="auto",
+                    help="auto (default): judge each photo's blur and choose: leave a sharp "
+                         "photo unchanged, shake estimation for a camera shake found with "
+                         "confidence, else the network (only its fine detail: it shifts tones); "
+                         "network: MIMO-UNet; shake: estimate the camera-shake kernel of each "
                          "photo and deconvolve it")
+    sh.add_argument("--triage", nargs="+", default=None, metavar="FOLDER",
+                    help="no deblurring: judge the blur of each photo (sharp, camera shake "
+                         "with its size and direction, motion or defocus, unclear) and print a "
+                         "table (--report FILE.json: also as JSON)")
+    sh.add_argument("--sort", choices=["name", "blur", "kind"], default="blur",
+                    help="triage order: blur (blurriest first, default), kind, name")
     sh.add_argument("--kernel-size", default="auto", metavar="N|auto",
                     help="largest blur to look for, in pixels (3..101; default auto)")
     sh.add_argument("--region", default=None, metavar="X,Y,W,H",
@@ -203,17 +213,40 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def open_shake_engine(args):
-    """The shake engine when --method shake (options checked: ValueError if bad), else None."""
-    if args.method != "shake":
+    """The shake engine when --method shake or auto (options checked: ValueError if bad), else
+    None."""
+    if args.method not in ("shake", "auto"):
         return None
     from .shake import open_shake
     return open_shake(args.kernel_size, args.region, args.detail)
+
+
+def open_method(args):
+    """The engine of --method: the network, shake estimation, or Auto over both."""
+    shake = open_shake_engine(args)
+    if args.method == "shake":
+        return shake
+    network = open_engine(args.weights, args.model, args.device, args.backend, args.tile,
+                          args.overlap, "fp32" if args.fp32 else "auto")
+    if args.method == "network":
+        return network
+    from .engine.auto import AutoDeblurrer
+    return AutoDeblurrer(network, shake)
 
 
 def check_args(args) -> None:
     """Refuse impossible options before any work (ValueError with the reason)."""
     from .batch.naming import check_suffix
     from .imaging.postprocess import check_range
+    if args.triage:
+        if args.inputs or args.output is not None:
+            raise ValueError("--triage only judges photos: give the folders after --triage, "
+                             "without -o or other inputs")
+        return
+    if not args.inputs:
+        raise ValueError("name at least one photo or folder to deblur")
+    if args.output is None:
+        raise ValueError("the output folder (-o OUTDIR) is required")
     if not str(args.output).strip():
         raise ValueError("the output folder (-o) is empty")
     args.output = Path(args.output)
@@ -245,7 +278,8 @@ def check_args(args) -> None:
 
 def check_shake_options(args) -> None:
     """The shake options are checked whatever the method (a typo is said even when they do
-    not apply), and options of the other method are refused with --method shake."""
+    not apply); they are refused with --method network, and the network's with --method
+    shake (Auto uses both)."""
     from .shake import open_shake
     if str(args.kernel_size).strip().lower() != "auto" and not _INT.fullmatch(args.kernel_size):
         raise ValueError(f"--kernel-size: kernel size must be a whole number or auto, got "
@@ -259,15 +293,15 @@ def check_shake_options(args) -> None:
         open_shake(args.kernel_size, args.region, args.detail)
     except ValueError as exc:
         raise ValueError(f"shake estimation: {exc}") from None
-    if args.method != "shake":
+    if args.method == "network":
         given = [flag for flag, value in (
             ("--kernel-size", str(args.kernel_size).strip().lower() != "auto"),
             ("--region", args.region is not None),
             ("--detail", str(args.detail).strip().lower() != "auto"),
             ("--save-kernel", args.save_kernel)) if value]
         if given:
-            raise ValueError(f"{', '.join(given)} only apply to --method shake")
-    else:
+            raise ValueError(f"{', '.join(given)} only apply to --method shake or auto")
+    elif args.method == "shake":
         given = [flag for flag, value in (("--weights", args.weights is not None),
                                           ("--model", args.model is not None)) if value]
         if given:
@@ -297,9 +331,11 @@ class _Run:
             return EXIT_OK
         from .batch.report import write_report
         engine = self.engine
-        extra = {} if engine is None else {
-            "model": getattr(getattr(engine, "variant", None), "name", ""),
-            "weights": str(getattr(engine, "source", "")), "device": str(engine.device)}
+        network = getattr(engine, "network", engine)        # Auto: the network it may use
+        extra = {"method": args.method} if engine is None else {
+            "method": args.method,
+            "model": getattr(getattr(network, "variant", None), "name", ""),
+            "weights": str(getattr(network, "source", "")), "device": str(engine.device)}
         try:
             where = write_report(args.report, results, extra, replace=self.report_id)
         except OSError as exc:
@@ -373,6 +409,9 @@ def _main(argv, run: _Run) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.triage:
+        from .batch.triage import triage_main
+        return triage_main(args)
     from tqdm import tqdm
 
     from .batch import (BatchOptions, BatchRunner, check_report_path, collect_jobs,
@@ -430,9 +469,7 @@ def _main(argv, run: _Run) -> int:
         for note in plan.notes:
             print(f"note: {note}", file=sys.stderr)
     try:
-        runner.engine = open_shake_engine(args) or open_engine(
-            args.weights, args.model, args.device, args.backend, args.tile, args.overlap,
-            "fp32" if args.fp32 else "auto")
+        runner.engine = open_method(args)
     except (WeightsError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -455,7 +492,7 @@ def _main(argv, run: _Run) -> int:
 
     def on_tile(done, total, message):
         if total:   # shake estimation says which step (estimating, deconvolving) it is in
-            what = message if args.method == "shake" else f"{done}/{total} tiles"
+            what = message if args.method != "network" else f"{done}/{total} tiles"
             bar.set_postfix_str(f"{state['file'][-30:]} {what}", refresh=True)
         elif message:  # one-time engine work, e.g. the first OpenVINO conversion
             say(message)

@@ -104,6 +104,7 @@ def settings_file(tmp_path) -> Path:
     s.auto_preview = False
     s.model = "mimo-unet-lite"
     s.device = "cpu"
+    s.method = "network"        # these tests are about the network (Auto: tests/test_auto_gui.py)
     s.sync()
     return path
 

@@ -16,6 +16,17 @@ class FileResult:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     kernel: str = ""                   # the kernel picture written (--save-kernel), if any
+    auto: dict | None = None           # method Auto: its choice, reason and the photo's blur
+
+
+def auto_summary(restored) -> dict | None:
+    """Method Auto's choice for the report (None for the other methods)."""
+    choice = getattr(restored, "choice", "")
+    if not choice:
+        return None
+    judgement = getattr(restored, "judgement", None)
+    return {"choice": choice, "reason": restored.reason,
+            "blur": judgement.as_dict() if judgement is not None else None}
 
 
 def failed_inputs(problems: list[Problem]) -> list[FileResult]:

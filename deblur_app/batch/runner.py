@@ -31,7 +31,8 @@ from ..imaging.record import read_record, record_for
 from .memory import release_freed_memory
 from .naming import (DEFAULT_SUFFIX, EXISTING_POLICIES, MAX_NUMBER, PlannedJob, _exists,
                      check_suffix, numbered, output_format, plan_outputs)
-from .results import FileResult, failed_inputs, summarize, summary_text  # noqa: F401
+from .results import (FileResult, auto_summary, failed_inputs, summarize,  # noqa: F401
+                      summary_text)
 from .scan import Job, path_key
 
 JPEG_QUALITY_RANGE = (1, 100)
@@ -158,7 +159,7 @@ class BatchRunner:
             kernel = self._write_kernel(plan, notes)
             return FileResult(str(job.source), "done", written,
                               seconds=round(time.perf_counter() - t0, 2), notes=notes,
-                              kernel=kernel)
+                              kernel=kernel, auto=auto_summary(restored))
         except Cancelled:
             return FileResult(str(job.source), "cancelled", notes=notes)
         except ImageReadError as exc:

@@ -20,6 +20,11 @@ class MethodInfo:
 
 
 METHODS: tuple[MethodInfo, ...] = (
+    MethodInfo("auto", "Auto (judged per photo)", "Auto",
+               "Judges each photo: a sharp one is left as it is, a clear camera shake goes to "
+               "shake estimation, any other blur to the network (keeping only the fine detail "
+               "it adds, so tones never shift); the result says what was chosen and why.",
+               network=True, shake=True),
     MethodInfo("network", "Network (MIMO-UNet)", "Network",
                "A neural network trained on motion-blurred photos. For any motion blur, also "
                "blur that differs across the photo (moving subjects, rotation); it also "

@@ -54,4 +54,9 @@ def open_method(method: str, *, weights: str | Path | None = None, device: str =
         return open_shake(kernel_size, region, detail)
     if method == "network":
         return open_engine(weights, None, device, "auto", tile, overlap, "auto")
+    if method == "auto":
+        from ..shake import open_shake
+        from .auto import AutoDeblurrer
+        return AutoDeblurrer(open_engine(weights, None, device, "auto", tile, overlap, "auto"),
+                             open_shake(kernel_size, region, detail))
     raise ValueError(f"unknown method {method!r}")

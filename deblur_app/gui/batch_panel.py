@@ -28,7 +28,7 @@ from ..engine.scales import SCALES, TITLES
 from ..imaging.formats import open_dialog_filter
 from ..imaging.postprocess import PostSettings
 from .settings import Settings
-from .workers import BatchTask, EngineProvider, EngineSpec, Workers
+from .workers import BatchTask, EngineProvider, EngineSpec, Task, TaskSignals, Workers
 
 FORMATS = [("same", "Same as original"), ("jpg", "JPEG"), ("png", "PNG"), ("tif", "TIFF")]
 SCALE_CHOICES = [(s, TITLES[s].capitalize()) for s in reversed(SCALES)] + [("all", "All three")]
@@ -44,15 +44,39 @@ class QueueEntry:
     detail: str = ""
     outputs: list[str] = field(default_factory=list)
     made_with: str = ""                # the settings its result was made with (see start)
+    blur: object | None = None         # its deblur_app.judge.Judgement, once judged
+    blur_error: str = ""
+
+
+BLUR_COLUMN = 4
+TRACE_THUMB = 28                       # px: the blur trace in the list
+
+
+def _trace_icon(kernel):
+    """The estimated blur trace as a small icon for the list (None without a kernel)."""
+    if kernel is None:
+        return None
+    import numpy as np
+    from PySide6.QtGui import QImage, QPixmap
+
+    from ..shake.kernel import picture
+    img = np.ascontiguousarray((picture(kernel, TRACE_THUMB)[..., 0] * 255 + 0.5)
+                               .astype(np.uint8))
+    qimg = QImage(img.data, img.shape[1], img.shape[0], img.strides[0],
+                  QImage.Format.Format_Grayscale8).copy()
+    return QPixmap.fromImage(qimg).scaled(TRACE_THUMB, TRACE_THUMB,
+                                          Qt.AspectRatioMode.KeepAspectRatio,
+                                          Qt.TransformationMode.SmoothTransformation)
 
 
 class QueueModel(QAbstractTableModel):
-    HEADERS = ("Photo", "Folder", "Status", "Details")
+    HEADERS = ("Photo", "Folder", "Status", "Details", "Blur")
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.entries: list[QueueEntry] = []
         self._seen: set[Path] = set()
+        self.locked = False                # a batch or a blur judging runs: no sorting
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.entries)
@@ -70,6 +94,8 @@ class QueueModel(QAbstractTableModel):
             return None
         e = self.entries[index.row()]
         col = index.column()
+        if col == BLUR_COLUMN:
+            return self._blur_data(e, role)
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
                 return str(e.job.relative)
@@ -94,6 +120,44 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and e.status == "failed" and col in (2, 3):
             return QColor(200, 40, 40)
         return None
+
+    def _blur_data(self, e: QueueEntry, role):
+        j = e.blur
+        if role == Qt.ItemDataRole.DisplayRole:
+            return j.label() if j is not None else (f"failed: {e.blur_error}" if e.blur_error
+                                                    else "")
+        if role == Qt.ItemDataRole.ToolTipRole and j is not None:
+            return j.reason
+        if role == Qt.ItemDataRole.DecorationRole and j is not None and j.kind == "shake":
+            if not hasattr(j, "_icon"):
+                j._icon = _trace_icon(j.kernel)
+            return j._icon
+        return None
+
+    def set_blur(self, row: int, judgement, error: str = "") -> None:
+        e = self.entries[row]
+        e.blur, e.blur_error = judgement, error
+        self.dataChanged.emit(self.index(row, BLUR_COLUMN), self.index(row, BLUR_COLUMN))
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Sort the queue by a column (blur: by how blurred, unjudged last when descending).
+        Not while a batch runs: its rows are the batch's addresses."""
+        if self.locked or not 0 <= column < len(self.HEADERS):
+            return
+        if column == BLUR_COLUMN:
+            keys = [e.blur.severity() if e.blur is not None else -2.0 for e in self.entries]
+        else:
+            keys = [str(self.data(self.index(r, column)) or "").lower()
+                    for r in range(len(self.entries))]
+        order_rows = sorted(range(len(self.entries)), key=keys.__getitem__,
+                            reverse=order == Qt.SortOrder.DescendingOrder)
+        self.layoutAboutToBeChanged.emit()
+        new_row = {old: new for new, old in enumerate(order_rows)}
+        self.entries = [self.entries[r] for r in order_rows]
+        old = self.persistentIndexList()
+        self.changePersistentIndexList(old, [self.index(new_row[i.row()], i.column())
+                                             for i in old])
+        self.layoutChanged.emit()
 
     def add(self, jobs: list[Job], folder: Path) -> int:
         new = []
@@ -128,6 +192,27 @@ class QueueModel(QAbstractTableModel):
         for e in self.entries:
             out[e.status] = out.get(e.status, 0) + 1
         return out
+
+
+class JudgeSignals(TaskSignals):
+    judged = Signal(object, object, object)        # task, QueueEntry, triage.TriageRow
+
+
+class JudgeTask(Task):
+    """Judge the blur of queue entries (the triage's fast judgement), one by one."""
+    signals_class = JudgeSignals
+
+    def __init__(self, entries: list[QueueEntry]):
+        super().__init__()
+        self.entries = entries
+
+    def work(self) -> int:
+        from ..batch.triage import judge_file
+        for i, e in enumerate(self.entries):
+            self.token.check()
+            self.progress(i, len(self.entries), e.job.source.name)
+            self.emit("judged", e, judge_file(e.job.source, self.token))
+        return len(self.entries)
 
 
 class BatchHost(Protocol):
@@ -169,6 +254,17 @@ class BatchPanel(QWidget):
         self.remove_button.setToolTip("Remove the selected photos from the queue (Delete)")
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Empty the queue")
+        self.judge_button = QPushButton("Judge blur")
+        self.judge_button.setToolTip("Find the blurry photos: judge each photo's blur (sharp, "
+                                     "camera shake with its size and direction, motion or "
+                                     "defocus) without deblurring; a few seconds a photo.  "
+                                     "Click the Blur column's header to sort by it")
+        self.select_shaken_button = QPushButton("Select shaken")
+        self.select_shaken_button.setToolTip("Select only the photos with a camera shake (then "
+                                             "“Only the selected photos” deblurs just those)")
+        self.only_selected = QCheckBox("Only the selected photos")
+        self.only_selected.setToolTip("Start batch deblurs only the selected photos")
+        self.judge_task: JudgeTask | None = None
         top = QHBoxLayout()
         for w in (self.add_photos_button, self.add_folder_button, self.recursive):
             top.addWidget(w)
@@ -190,6 +286,10 @@ class BatchPanel(QWidget):
         hh.setStretchLastSection(True)
         self.table.setColumnWidth(0, 220)
         self.table.setColumnWidth(1, 260)
+        hh.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(3, 260)
+        hh.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)     # queue order until clicked
+        self.table.setSortingEnabled(True)
         self.placeholder = QLabel("Drop folders or photos anywhere on the window, or use "
                                   "“Add folder…”.")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -257,6 +357,11 @@ class BatchPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.table, 1)
+        blur_row = QHBoxLayout()               # the blur column: judge, select the shaken ones
+        for w in (self.judge_button, self.select_shaken_button, self.only_selected):
+            blur_row.addWidget(w)
+        blur_row.addStretch(1)
+        lay.addLayout(blur_row)
         lay.addWidget(self.placeholder)
         lay.addWidget(opts)
         lay.addLayout(prog)
@@ -266,6 +371,9 @@ class BatchPanel(QWidget):
         self.add_folder_button.clicked.connect(self.choose_folder)
         self.remove_button.clicked.connect(self.remove_selected)
         self.clear_button.clicked.connect(self.clear)
+        self.judge_button.clicked.connect(self.judge_blur)
+        self.select_shaken_button.clicked.connect(self.select_shaken)
+        self.only_selected.toggled.connect(self._update_buttons)
         self.outdir_button.clicked.connect(self.choose_outdir)
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.toggle_pause)
@@ -374,8 +482,62 @@ class BatchPanel(QWidget):
         return self.task is not None
 
     def pending_rows(self) -> list[int]:
-        return [i for i, e in enumerate(self.model.entries)
+        rows = [i for i, e in enumerate(self.model.entries)
                 if e.status in ("waiting", "cancelled", "failed")]
+        if self.only_selected.isChecked():
+            chosen = {i.row() for i in self.table.selectionModel().selectedRows()}
+            rows = [r for r in rows if r in chosen]
+        return rows
+
+    # -- blur (the triage's judgement, per photo) ---------------------------------------------
+    def judge_blur(self) -> None:
+        """Judge the blur of every photo not judged yet (in the background)."""
+        if self.judge_task is not None or self.running:
+            return
+        entries = [e for e in self.model.entries if e.blur is None and not e.blur_error]
+        if not entries:
+            self.host.report("Every photo in the queue is judged already")
+            return
+        task = self.judge_task = JudgeTask(entries)
+        task.signals.judged.connect(self._judged)
+        task.signals.progress.connect(self._judge_progress)
+        for sig in (task.signals.finished, task.signals.failed, task.signals.cancelled):
+            sig.connect(self._judge_done)
+        self.model.locked = True
+        self.host.workers.submit(self.host.workers.compute, task)
+        self._update_buttons()
+
+    def _judged(self, task, entry: QueueEntry, row) -> None:
+        if entry in self.model.entries:
+            self.model.set_blur(self.model.entries.index(entry), row.judgement, row.error)
+
+    def _judge_progress(self, task, done: int, total: int, message: str) -> None:
+        if task is self.judge_task:
+            self.overall_text.setText(f"Judging the blur: {done} of {total} · {message}")
+
+    def _judge_done(self, task, *args) -> None:
+        if task is not self.judge_task:
+            return
+        self.judge_task = None
+        self.model.locked = self.running
+        kinds = [e.blur.kind for e in self.model.entries if e.blur is not None]
+        self.overall_text.setText(f"Blur judged: {kinds.count('shake')} with camera shake, "
+                                  f"{kinds.count('blur')} with motion or defocus blur, "
+                                  f"{kinds.count('sharp')} sharp")
+        self._update_buttons()
+
+    def select_shaken(self) -> None:
+        """Select only the rows judged to have a camera shake."""
+        from PySide6.QtCore import QItemSelection, QItemSelectionModel
+        sel = QItemSelection()
+        for r, e in enumerate(self.model.entries):
+            if e.blur is not None and e.blur.kind == "shake":
+                sel.select(self.model.index(r, 0), self.model.index(r, BLUR_COLUMN))
+        self.table.selectionModel().select(
+            sel, QItemSelectionModel.SelectionFlag.ClearAndSelect |
+            QItemSelectionModel.SelectionFlag.Rows)
+        self.host.report(f"{len(sel.indexes()) // (BLUR_COLUMN + 1)} photo(s) with camera "
+                         "shake selected")
 
     def options(self, post: PostSettings, strength: float = 1.0) -> BatchOptions:
         """The run's options; the output folder is the chosen one, or None: each photo's own
@@ -439,6 +601,7 @@ class BatchPanel(QWidget):
         self.last_outdirs = self.outdirs(rows, options)
         for row in rows:
             self.model.set_status(row, "waiting", "")
+        self.model.locked = True
         task = BatchTask(self.host.engine_provider, spec,
                          [self.model.entries[r].job for r in rows], rows, options)
         task.settings_key = key
@@ -539,6 +702,7 @@ class BatchPanel(QWidget):
         if task is not self.task:
             return
         self.task = None
+        self.model.locked = self.judge_task is not None
         counts = self.model.counts()
         text = f"Batch finished: {summary_text(results)}"
         failed = any(r.status == "failed" for r in results)
@@ -554,6 +718,7 @@ class BatchPanel(QWidget):
         if task is not self.task:
             return
         self.task = None
+        self.model.locked = self.judge_task is not None
         for i, e in enumerate(self.model.entries):
             if e.status == "running":
                 self.model.set_status(i, "failed", message)
@@ -566,6 +731,7 @@ class BatchPanel(QWidget):
         if task is not self.task:
             return
         self.task = None
+        self.model.locked = self.judge_task is not None
         self.overall_text.setText("Batch cancelled")
         self._update_buttons()
         self.batch_finished.emit(self.model.counts())
@@ -598,6 +764,9 @@ class BatchPanel(QWidget):
         self.cancel_button.setEnabled(running)
         self.remove_button.setEnabled(not running and self.table.selectionModel().hasSelection())
         self.clear_button.setEnabled(not running and has_rows)
+        self.judge_button.setEnabled(not running and self.judge_task is None and has_rows)
+        self.select_shaken_button.setEnabled(any(e.blur is not None and e.blur.kind == "shake"
+                                                 for e in self.model.entries))
         self.open_button.setEnabled(not running and any(d.is_dir() for d in self.last_outdirs))
         for w in (self.outdir, self.outdir_button, self.suffix, self.fmt, self.scale,
                   self.skip_existing):

@@ -72,7 +72,7 @@ class Settings:
     device = _value_property("engine/device", "auto", str)
     custom_weights = _path_property("engine/custom_weights")
     auto_preview = _value_property("engine/auto_preview", True, bool)
-    method = _value_property("engine/method", "network", str)  # network | shake
+    method = _value_property("engine/method", "auto", str)  # auto | network | shake
     shake_kernel_size = _value_property("shake/kernel_size", 0, int)   # 0 = auto
     shake_detail = _value_property("shake/detail", -1.0, float)        # < 0 = auto
 

@@ -142,7 +142,8 @@ class EngineSpec:
     tile: int | None = None
     overlap: int = 64
     title: str = ""
-    method: str = "network"               # or "shake": shake estimation (no weights)
+    method: str = "network"               # or "shake": shake estimation (no weights), or
+    #                                       "auto": judged per photo (the network's weights)
     kernel_size: int | None = None        # shake: None = auto
     detail: float | None = None           # shake: None = auto (from the noise)
     region: tuple[int, int, int, int] | None = None   # shake: where to estimate; None = auto

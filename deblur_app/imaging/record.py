@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -49,12 +49,16 @@ class ProcessingRecord:
     software: str = f"{SOFTWARE} {__version__}"
     kernel_size: str = ""         # shake estimation: the kernel found ("31 px"), or "none"
     detail: str = ""              # shake estimation: the detail setting ("0.3" or "auto")
+    auto_choice: str = ""         # method Auto: what it chose (network, shake, unchanged)
+    auto_reason: str = ""         # ... and why
 
     def summary(self) -> str:
         """The settings in words (the History event's ``parameters``)."""
         model = ", ".join(p for p in (self.model, self.weights_hash and
                                       f"weights {self.weights_hash}") if p)
         parts = [f"deblurred with {self.method}" + (f" ({model})" if model else "")]
+        if self.auto_choice:
+            parts.append(f"Auto chose {self.auto_choice}: {self.auto_reason}")
         if self.kernel_size:
             parts.append(f"kernel {self.kernel_size}")
         if self.detail:
@@ -74,6 +78,7 @@ _PROPERTIES = {
     "SharpenAmount": "sharpen_amount", "SharpenRadius": "sharpen_radius",
     "Contrast": "contrast", "Strength": "strength", "Software": "software",
     "KernelSize": "kernel_size", "Detail": "detail",
+    "AutoChoice": "auto_choice", "AutoReason": "auto_reason",
 }
 _FLOAT_FIELDS = {f.name for f in fields(ProcessingRecord) if f.type == "float"}
 
@@ -111,8 +116,8 @@ def write_record(meta: Metadata, record: ProcessingRecord, *, converted: bool,
         xmp[event + "instanceID"] = instance
     for prop, name in _PROPERTIES.items():
         value = getattr(record, name)
-        if name in ("kernel_size", "detail") and not value:
-            continue                  # the network's records carry no shake settings
+        if name in ("kernel_size", "detail", "auto_choice", "auto_reason") and not value:
+            continue                  # only the records of the method that uses them
         xmp[f"Xmp.{PREFIX}.{prop}"] = f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -168,7 +173,13 @@ def record_for(engine, scale: str, post, strength: float, kernel=_NO_KERNEL) -> 
     """The record of a run of ``engine`` (a network :class:`~deblur_app.engine.Deblurrer` or any
     engine with a ``method`` name), one ``scale``, finishing ``post`` (PostSettings) and
     blend ``strength``.  For shake estimation: the method's title, no model or weights (it has
-    none), the kernel found (``kernel``, else the engine's last) and the detail setting."""
+    none), the kernel found (``kernel``, else the engine's last) and the detail setting.  For
+    Auto: the record of the method it chose, with its choice and reason."""
+    auto = getattr(engine, "last", None)     # method Auto: the record of what it chose
+    if getattr(engine, "method", None) == "auto" and auto is not None:
+        inner = (record_for(auto.engine, scale, post, strength, kernel)
+                 if auto.engine is not None else record_for(None, scale, post, strength))
+        return replace(inner, method="Auto", auto_choice=auto.choice, auto_reason=auto.reason)
     variant = getattr(engine, "variant", None)
     sharpen = float(getattr(post, "sharpen_amount", 0.0))
     kernel_size = detail = ""
