@@ -174,7 +174,8 @@ class WindowRuns:
             doc.apply(outcome)
             self._result_spec = task.spec
             if method_info(outcome.method).shake:
-                self.shake_panel.show_kernel(outcome.kernel)
+                self.shake_panel.show_kernel(outcome.kernel, "" if outcome.method == "shake"
+                                             else "Auto did not use shake estimation")
             self._result_shown()
             secs = f"{outcome.seconds:.1f} s"
             if outcome.region is not None:
