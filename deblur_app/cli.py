@@ -332,8 +332,8 @@ class _Run:
         from .batch.report import write_report
         engine = self.engine
         network = getattr(engine, "network", engine)        # Auto: the network it may use
-        extra = {"method": args.method} if engine is None else {
-            "method": args.method,
+        extra = {"method": getattr(args, "method", "")} if engine is None else {
+            "method": getattr(args, "method", ""),
             "model": getattr(getattr(network, "variant", None), "name", ""),
             "weights": str(getattr(network, "source", "")), "device": str(engine.device)}
         try:

@@ -35,8 +35,7 @@ SHARP_WIDE_PX = 1.8       # ... and the widest quarter of the edges under this: 
                           # else sharp only when no camera shake is found (a shake's thin path
                           # leaves many edges crisp: the median alone misses it)
 MOTION_ANISOTROPY = 1.6   # widest / narrowest direction above this: motion, not defocus
-SHAKE_CONFIDENCE = 0.1    # shake estimation's confidence needed to choose it (its own
-                          # decision already refuses what it cannot remove: round 2)
+SHAKE_CONFIDENCE = 0.5    # shake estimation's confidence needed to choose it
 JUDGE_REGION = 512 * 1024  # pixels of the region the blur width is measured on
 ESTIMATE_PIXELS = 300_000  # the photo is shrunk to this for the shake estimate
 ESTIMATE_BLUR = 6.0       # ... but not so far that the blur gets narrower than this (px)

@@ -391,7 +391,7 @@ def test_a_stop_while_starting_is_clean(tmp_path, sig, hook):
     (["--kernel-size", "abc"], "--kernel-size"),
     (["--detail", "nan"], "detail must be between 0 and 1"),
     (["--region", "x"], "--region: region must be X,Y,W,H"),
-    (["--save-kernel"], "--save-kernel only apply to --method shake"),
+    (["--method", "network", "--save-kernel"], "--save-kernel only apply to --method shake"),
     (["--method", "shake", "--weights", "w.safetensors"], "--weights choose the network"),
     (["--method", "shake", "--model", "mimo-unet"], "--model choose the network"),
     (["--kernel-size", "１５", "--method", "shake"], "--kernel-size"),

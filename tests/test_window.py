@@ -17,7 +17,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from conftest import IdentityEngine  # noqa: E402
-from deblur_app.engine.methods import METHODS  # noqa: E402
+from deblur_app.engine.methods import METHODS, method_info  # noqa: E402
 from deblur_app.engine.progress import OneTotal  # noqa: E402
 from test_gui import (RUN_TIMEOUT, FixedEngine, deblur, make_photo, make_window,  # noqa: E402,F401
                       open_photo, private_settings, settings_file, window)
@@ -81,8 +81,9 @@ def test_adjust_panel_fits_its_dock_for_every_method(qtbot, make_window, qtlog):
         assert panel.horizontalScrollBar().maximum() == 0
         # method-specific rows only for their method
         shake_rows = window.shake_panel.method_rows["shake"]
-        assert all(w.isVisibleTo(panel) == (method == "shake") for w in shake_rows)
-        assert window.adjust_panel.network_box.isVisibleTo(panel) == (method == "network")
+        info = method_info(method)                  # Auto uses both methods' settings
+        assert all(w.isVisibleTo(panel) == info.shake for w in shake_rows)
+        assert window.adjust_panel.network_box.isVisibleTo(panel) == info.network
     # the slider is usable once Auto is unticked, and Auto's box is in reach
     sp = window.shake_panel
     sp.detail_auto.setChecked(False)
