@@ -240,7 +240,14 @@ def test_user_region_is_used_and_checked(shaky):
         open_shake(region="370,0,100,100").estimate(blurred)
 
 
-def test_progress_covers_estimation_and_deconvolution(shaky):
+@pytest.fixture
+def trusting(monkeypatch):
+    """Every kernel found is trusted: for tests of what happens after the decision."""
+    import deblur_app.shake.engine as shake_engine
+    monkeypatch.setattr(shake_engine, "decide", lambda f: (1.0, "trusted by the test"))
+
+
+def test_progress_covers_estimation_and_deconvolution(shaky, trusting):
     messages = []
     ShakeDeblurrer().run(shaky[1], scales=("fine",),
                          progress=lambda d, t, m: messages.append((d, t, m)))
@@ -259,7 +266,7 @@ def test_a_huge_user_region_is_narrowed_to_its_most_detailed_part(shaky, monkeyp
     assert w * h <= 150 * 150 and x >= 192 - 20
 
 
-def test_estimates_are_remembered_by_photo_region_and_size(shaky, monkeypatch):
+def test_estimates_are_remembered_by_photo_region_and_size(shaky, monkeypatch, trusting):
     _, blurred, _ = shaky
     calls = []
     real = ShakeDeblurrer.estimate
@@ -302,7 +309,7 @@ def test_blur_that_is_not_one_camera_shake_is_left_within_0_3_db():
     assert psnr(res.fine, sharp) >= psnr(moved, sharp) - 0.3, res.notes
 
 
-def test_one_progress_bar_only_moves_forward(shaky):
+def test_one_progress_bar_only_moves_forward(shaky, trusting):
     seen = []
     ShakeDeblurrer().run(shaky[1], progress=lambda d, t, m: seen.append((d, t)))
     done = [d for d, _ in seen]
@@ -323,7 +330,7 @@ def test_the_strength_follows_the_confidence():
     assert decide(dict(base, sparsity=0.5, extent=0.5))[0] == 0
 
 
-def test_finished_tiles_are_handed_out_with_their_final_pixels(shaky):
+def test_finished_tiles_are_handed_out_with_their_final_pixels(shaky, trusting):
     _, blurred, _ = shaky
     seen = {}
 

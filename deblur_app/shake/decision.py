@@ -16,14 +16,14 @@ from .deconvolve import deconvolve_block
 NO_SHAKE = "no clear shake found"
 
 MIN_EXTENT = 1.5        # blurs spreading less than this (px): the photo is sharp
-MAX_SPARSITY = 0.85     # deconvolving must make the region's gradients at least this much sparser
-FULL_SPARSITY = 0.65    # ... and at this ratio (or lower) the confidence is full
-MIN_AGREEMENT = 0.75    # kernels found on two overlapping parts of the region must agree this well
-FULL_AGREEMENT = 0.95
+MAX_SPARSITY = 0.75     # deconvolving must make the region's gradients at least this much sparser
+FULL_SPARSITY = 0.55    # ... and at this ratio (or lower) the confidence is full
+MIN_AGREEMENT = 0.85    # kernels found on two overlapping parts of the region must agree this well
+FULL_AGREEMENT = 0.97
 SMALL_EXTENT = 4.0      # blurs under this (px) look like a sharp photo's texture "kernels" ...
-SMALL_AGREEMENT = 0.95  # ... so their parts must agree this closely
+SMALL_AGREEMENT = 0.98  # ... so their parts must agree this closely
 MAX_AREA_PER_PX = 12    # a shake is a trace: more kernel pixels per pixel of spread is a cloud
-MAX_QUARTER = 0.90      # ... and sharpen each quarter of the region (a shake blurs them alike)
+MAX_QUARTER = 0.80      # ... and sharpen each quarter of the region (a shake blurs them alike)
 MIN_STRENGTH = 0.5      # the deconvolution strength at the lowest accepted confidence
 
 
