@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDockWidget, QFileDialog, Q
 from ..batch import Job, plan_outputs, problems_text
 from ..batch.naming import DEFAULT_SUFFIX
 from ..engine import Eta, default_model, format_seconds
-from ..engine.backend import available_devices, device_kind
+from ..engine.backend import available_devices, check_precision, device_kind
 from ..engine.scales import BUTTONS as SCALE_BUTTONS, TITLES as SCALE_TITLES
 from ..imaging.formats import open_dialog_filter, save_dialog_filters
 from ..imaging.postprocess import PostSettings
@@ -44,6 +44,12 @@ APP_NAME = "Deblur Studio"
 PREVIEW_BUDGET = {"cpu": 350_000, "mps": 2_000_000, "cuda": 4_000_000}  # pixels
 SCALE_KEYS = {"coarse": "1", "mid": "2", "fine": "3"}
 MODE_KEYS = {"side": "Y", "split": "X", "after": "A"}
+# the network's precision (engine/backend.py): title, value, tooltip
+PRECISION_CHOICES = (
+    ("Auto (best for the device)", "auto", "float16 on GPUs, bfloat16 on CPUs that have it"),
+    ("Exact (float32)", "fp32", "float32 everywhere: slower, the reference"),
+    ("Fast (int8)", "int8", "CPU (OpenVINO): about twice the speed of bfloat16 at the same look; "
+                            "the network is quantised once per weights file (about a minute)"))
 
 
 class MainWindow(QMainWindow):
@@ -112,6 +118,11 @@ class MainWindow(QMainWindow):
         self.device_combo.addItem("Auto (best available)", "auto")
         for dev_id, name in available_devices():
             self.device_combo.addItem(name, dev_id)
+        self.precision_combo = QComboBox()
+        for title, value, tip in PRECISION_CHOICES:
+            self.precision_combo.addItem(title, value)
+            self.precision_combo.setItemData(self.precision_combo.count() - 1, tip,
+                                             Qt.ItemDataRole.ToolTipRole)
         self.auto_preview = QCheckBox("Preview the visible area on opening")
         self.auto_preview.setToolTip("Deblur the part of the photo in view as soon as it opens "
                                      "(seconds even on a CPU); Ctrl+R deblurs the whole photo")
@@ -122,6 +133,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.card_button)
         form.addRow("Model", row)
         form.addRow("Device", self.device_combo)
+        form.addRow("Precision", self.precision_combo)
         form.addRow(self.auto_preview)
         self.post_panel = PostPanel()
         panel = QWidget()
@@ -164,6 +176,7 @@ class MainWindow(QMainWindow):
 
         self.model_combo.activated.connect(self._model_chosen)
         self.device_combo.activated.connect(self._device_chosen)
+        self.precision_combo.activated.connect(self._precision_chosen)
         self.card_button.clicked.connect(self.show_model_card)
         self.cancel_button.clicked.connect(self.cancel)
         self.post_panel.changed.connect(self._look_changed)
@@ -328,6 +341,8 @@ class MainWindow(QMainWindow):
         self.shake_panel.set_values(s.method, s.shake_kernel_size, s.shake_detail)
         i = self.device_combo.findData(s.device)
         self.device_combo.setCurrentIndex(i if i >= 0 else 0)
+        i = self.precision_combo.findData(s.precision)
+        self.precision_combo.setCurrentIndex(i if i >= 0 else 0)
         self._fill_models(s.model)
         self.post_panel.set_values(s.post, s.strength)
         scale = s.scale if s.scale in self.act_scales else "fine"
@@ -347,6 +362,7 @@ class MainWindow(QMainWindow):
         s.scale = self.current_scale()
         s.view_mode = self.viewer.mode
         s.device = self.device_combo.currentData()
+        s.precision = self.precision_combo.currentData()
         data = self.model_combo.currentData()
         if data and data[0] in ("shipped", "file"):
             s.model = data[1]
@@ -424,6 +440,17 @@ class MainWindow(QMainWindow):
         self.settings.device = dev
         self.report(f"Device: {self.device_combo.currentText()}")
 
+    def _precision_chosen(self, index: int) -> None:
+        precision = self.precision_combo.itemData(index)
+        try:
+            check_precision(precision, self.device_combo.currentData() or "auto", "auto")
+        except ValueError as exc:
+            self.report(str(exc), "error")
+            self.precision_combo.setCurrentIndex(0)
+            return
+        self.settings.precision = precision
+        self.report(f"Precision: {self.precision_combo.currentText()}")
+
     def load_weights_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Load MIMO-UNet weights", self.settings.weights_dir,
@@ -470,7 +497,8 @@ class MainWindow(QMainWindow):
         else:
             weights = Path(data[1])
         return EngineSpec(str(weights), device, self.tile, self.overlap,
-                          title=self.model_combo.currentText())
+                          title=self.model_combo.currentText(),
+                          precision=self.precision_combo.currentData() or "auto")
 
     def show_model_card(self) -> None:
         data = self.model_combo.currentData()

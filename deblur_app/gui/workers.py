@@ -142,6 +142,7 @@ class EngineSpec:
     kernel_size: int | None = None        # shake: None = auto
     detail: float | None = None           # shake: None = auto (from the noise)
     region: tuple[int, int, int, int] | None = None   # shake: where to estimate; None = auto
+    precision: str = "auto"               # network: auto, fp32 or int8 (engine/backend.py)
 
 
 class EngineProvider:
@@ -162,7 +163,7 @@ class EngineProvider:
                 else:
                     progress(0, 0, f"Loading {spec.title or Path(spec.weights).name}…")
                     self._engine = open_engine(spec.weights, None, spec.device, "auto",
-                                               spec.tile, spec.overlap, "auto")
+                                               spec.tile, spec.overlap, spec.precision)
                 self._spec = spec
             return self._engine
 
