@@ -64,9 +64,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", nargs="+", default=["mimo-unet"])
     ap.add_argument("--limit", type=int, default=None, help="photos per source (default: all)")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="a cache folder of converted models to use (default: a fresh one)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="deblur-int8-"))
-    os.environ["DEBLUR_STUDIO_CACHE"] = str(tmp)
+    os.environ["DEBLUR_STUDIO_CACHE"] = str(args.cache or tmp)
     from deblur_app.engine import open_engine
     data = sources(args.limit)
     print("sources: " + ", ".join(f"{k} ({len(v)})" for k, v in data.items()) + "\n")

@@ -202,6 +202,7 @@ class OpenVINOBackend:
     def _quantise(self, float_model, path: Path):
         """The int8 model made from the converted ``float_model`` and saved at ``path``."""
         import nncf
+        from nncf.quantization.range_estimator import RangeEstimatorParametersSet
 
         from .calibration import calibration_photos
         data = [np.ascontiguousarray(p.transpose(2, 0, 1))[None] for p in calibration_photos()]
@@ -212,9 +213,14 @@ class OpenVINOBackend:
             # NNCF draws progress bars on stdout: not in the middle of ours
             with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
                 warnings.simplefilter("ignore")
+                # activation ranges: the widest seen on any calibration photo (NNCF's default,
+                # the mean over the photos, clipped the bright edges of dark photos)
+                advanced = nncf.AdvancedQuantizationParameters(
+                    activations_range_estimator_params=RangeEstimatorParametersSet.MINMAX)
                 quantised = nncf.quantize(float_model, nncf.Dataset(data),
                                           preset=nncf.QuantizationPreset.MIXED,
-                                          subset_size=len(data))
+                                          subset_size=len(data),
+                                          advanced_parameters=advanced)
         finally:
             nncf_log.setLevel(level)
         self._save(quantised, path)
