@@ -47,8 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--precision", choices=PRECISIONS, default=None,
                     help="auto (default: float16 on GPUs, bfloat16 on CPUs that have it "
                          "natively), fp32, bf16 (CPUs), fp16 (GPUs) or int8 (OpenVINO on the "
-                         "CPU: about twice the speed of bf16; the network is quantised once "
-                         "per weights file, about a minute)")
+                         "CPU: faster than bf16 where the CPU has VNNI or AMX, a little less "
+                         "exact; the network is quantised once per weights file, about a "
+                         "minute)")
     ap.add_argument("--fp32", action="store_true",
                     help="float32 on every device and backend (slower): --precision fp32")
     ap.add_argument("--strength", type=float, default=1.0,

@@ -48,8 +48,8 @@ MODE_KEYS = {"side": "Y", "split": "X", "after": "A"}
 PRECISION_CHOICES = (
     ("Auto (best for the device)", "auto", "float16 on GPUs, bfloat16 on CPUs that have it"),
     ("Exact (float32)", "fp32", "float32 everywhere: slower, the reference"),
-    ("Fast (int8)", "int8", "CPU (OpenVINO): about twice the speed of bfloat16, a little less "
-                            "exact; the network is quantised once per weights file (about a "
+    ("Fast (int8)", "int8", "CPU (OpenVINO): faster than bfloat16, a little less exact; "
+                            " the network is quantised once per weights file (about a "
                             "minute)"))
 
 
