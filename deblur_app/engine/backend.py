@@ -8,8 +8,9 @@ CPU) and ``openvino`` (CPU, Intel GPU); ``auto`` takes OpenVINO on the CPU when 
 Precision ``auto``: float16 on CUDA and Intel GPUs, bfloat16 on CPUs that compute it natively
 (AVX512-BF16 or AMX), float32 elsewhere (MPS, other CPUs).  ``fp32`` forces float32 everywhere.
 ``int8`` (OpenVINO on the CPU only): the network quantised once by NNCF (openvino_backend.py),
-faster than bfloat16 where the CPU computes int8 natively (bench/RESULTS.md); ``auto`` takes it where ``INT8_IS_DEFAULT`` and
-the CPU computes int8 natively (VNNI or AMX) and NNCF is installed to make it.
+faster than bfloat16 where the CPU computes int8 natively (bench/RESULTS.md); ``auto`` takes it
+only where ``INT8_IS_DEFAULT`` (the quality guard held), the CPU computes int8 natively (VNNI or
+AMX) and NNCF is installed to make it.
 
 A backend is a small object with ``device`` (text), ``kind`` (cpu, cuda, mps, gpu),
 ``precision``, ``prepare(progress)`` (one-time work such as converting the network, reported

@@ -49,7 +49,7 @@ PRECISION_CHOICES = (
     ("Auto (best for the device)", "auto", "float16 on GPUs, bfloat16 on CPUs that have it"),
     ("Exact (float32)", "fp32", "float32 everywhere: slower, the reference"),
     ("Fast (int8)", "int8", "CPU (OpenVINO): faster than bfloat16, a little less exact; "
-                            " the network is quantised once per weights file (about a "
+                            "the network is quantised once per weights file (about a "
                             "minute)"))
 
 
