@@ -1,6 +1,6 @@
 """Memory of a long batch of photos of many different sizes (issue: +0.5 MB per photo).
 
-    python bench/batch_memory.py [--photos 1000] [--model mimo-unet-lite]
+    python bench/batch_memory.py [--photos 1000] [--model mimo-unet-lite] [--precision int8]
 
 Runs the same seeded folder of varied small photos through the batch runner in fresh
 processes, once as shipped and once without returning freed memory to the system between
@@ -37,7 +37,8 @@ def make_photos(folder: Path, n: int, seed: int = 0) -> None:
         Image.fromarray(img).save(folder / f"{i:04d}.{'png' if i % 2 else 'jpg'}")
 
 
-def child(folder: str, out: str, model: str, trim: bool, backend: str) -> None:
+def child(folder: str, out: str, model: str, trim: bool, backend: str,
+          precision: str = "auto") -> None:
     import torch
     torch.set_num_threads(1)
     import deblur_app.batch.runner as runner_mod
@@ -46,7 +47,8 @@ def child(folder: str, out: str, model: str, trim: bool, backend: str) -> None:
     if not trim:
         runner_mod.release_freed_memory = lambda: None
     # as the app opens it on a CPU (OpenVINO where installed, else torch)
-    engine = open_engine(None, model, "cpu", backend, None, 64, "auto")
+    engine = open_engine(None, model, "cpu", backend, None, 64, precision)
+    engine.backend.prepare(lambda *a: None)     # the one-time work (conversion, int8) first
     jobs, _ = collect_jobs([folder])
     levels = []
     runner = BatchRunner(engine, BatchOptions(Path(out)))
@@ -59,11 +61,12 @@ def main() -> None:
     ap.add_argument("--photos", type=int, default=1000)
     ap.add_argument("--model", default="mimo-unet-lite")
     ap.add_argument("--backends", default="openvino,torch")
-    ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    ap.add_argument("--precision", default="auto", help="auto, fp32, bf16 or int8 (OpenVINO)")
+    ap.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        folder, out, model, trim, backend = args.child
-        child(folder, out, model, trim == "1", backend)
+        folder, out, model, trim, backend, precision = args.child
+        child(folder, out, model, trim == "1", backend, precision)
         return
     with tempfile.TemporaryDirectory() as tmp:
         photos = Path(tmp) / "photos"
@@ -73,14 +76,16 @@ def main() -> None:
             for trim in (True, False):
                 out = Path(tmp) / f"out-{backend}{int(trim)}"
                 r = subprocess.run([sys.executable, __file__, "--child", str(photos), str(out),
-                                    args.model, "1" if trim else "0", backend],
+                                    args.model, "1" if trim else "0", backend,
+                                    args.precision],
                                    capture_output=True, text=True, check=True)
                 levels = json.loads(r.stdout.strip().splitlines()[-1])
                 at50 = levels[min(49, len(levels) - 1)]
                 rows.append((f"{backend}, " + ("as shipped (freed memory returned after each "
                                                 "photo)" if trim else "freed memory kept"),
                              at50, levels[-1], max(levels)))
-    print(f"{args.photos} photos of 24-200 px sides, {args.model}, CPU\n")
+    print(f"{args.photos} photos of 24-200 px sides, {args.model}, CPU, precision "
+          f"{args.precision}\n")
     print("| run | RSS after 50 (MB) | RSS at the end (MB) | growth (MB) | peak (MB) |")
     print("|---|---|---|---|---|")
     for name, a, b, peak in rows:

@@ -9,12 +9,15 @@ process (so that its peak memory is its own): one warm-up call, then one timed c
   - torch fp32:       the engine (tiles, channels_last) in float32
   - torch bf16:       the same with bfloat16 autocast (only where the CPU has native bfloat16)
   - OpenVINO f32/bf16: the engine on OpenVINO (the conversion is cached before timing)
+  - OpenVINO int8:    the network quantised by NNCF (made in the warm-up call, cached)
   (on CUDA: plain fp32, engine fp32 and engine fp16)
 Columns: s/MP, speed-up over plain, peak resident memory of that process, and agreement of the
 fine output with plain float32 (PSNR, dB).  Then the whole ``deblur`` command (start-up, model
 loading and writing included) over a folder of ``--photos`` photos with the full net, against
 ``--photos`` plain float32 forward passes: once with an empty conversion cache (first launch)
-and once more (every later launch).  All ratios are within one run.
+and once more (every later launch); then ``--precision int8`` (with the int8 network that the
+method rows made) and ``--fp32``, written as PNG, and the agreement of the int8 results with
+the ``--fp32`` ones (PSNR, dB; mean and lowest).  All ratios are within one run.
 """
 from __future__ import annotations
 
@@ -36,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 from bench.memory import peak_rss_mb  # noqa: E402
 
 CPU_METHODS = [("plain", "plain"), ("torch fp32", "torch:fp32"), ("torch bf16", "torch:bf16"),
-               ("OpenVINO f32", "openvino:fp32"), ("OpenVINO bf16", "openvino:bf16")]
+               ("OpenVINO f32", "openvino:fp32"), ("OpenVINO bf16", "openvino:bf16"),
+               ("OpenVINO int8", "openvino:int8")]
 CUDA_METHODS = [("plain", "plain"), ("torch fp32", "torch:fp32"), ("torch fp16", "torch:fp16")]
 
 
@@ -95,8 +99,9 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)
 
 
-def end_to_end(n: int, width: int, height: int, tmp: Path, env: dict) -> float:
-    """Seconds for ``deblur FOLDER -o OUT`` over n photos, start-up included."""
+def end_to_end(n: int, width: int, height: int, tmp: Path, env: dict, extra=(),
+               out_name: str = "out") -> float:
+    """Seconds for ``deblur FOLDER -o OUT [extra]`` over n photos, start-up included."""
     folder = tmp / "photos"
     if not folder.is_dir():
         import cv2
@@ -106,13 +111,24 @@ def end_to_end(n: int, width: int, height: int, tmp: Path, env: dict) -> float:
             crop = (base[:, 16 * i:16 * i + width] * 255 + 0.5).astype(np.uint8)
             cv2.imwrite(str(folder / f"photo{i}.jpg"), crop[..., ::-1],
                         [cv2.IMWRITE_JPEG_QUALITY, 95])
-    out = tmp / "out"
+    out = tmp / out_name
     shutil.rmtree(out, ignore_errors=True)
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "deblur_app.cli", str(folder), "-o", str(out),
-                    "--model", "mimo-unet", "--quiet"], check=True, env=env, cwd=ROOT,
+                    "--model", "mimo-unet", "--quiet", *extra], check=True, env=env, cwd=ROOT,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - t
+
+
+def folder_agreement(a: Path, b: Path) -> list[float]:
+    """PSNR (dB) of each result in folder ``a`` against the result of the same name in ``b``."""
+    import cv2
+    out = []
+    for f in sorted(a.glob("*.png")):
+        x, y = (cv2.imread(str(p), cv2.IMREAD_UNCHANGED) for p in (f, b / f.name))
+        scale = 65535.0 if x.dtype == np.uint16 else 255.0
+        out.append(psnr(x.astype(np.float32) / scale, y.astype(np.float32) / scale))
+    return out
 
 
 def main():
@@ -121,6 +137,9 @@ def main():
     ap.add_argument("--size", default="1280x720", help="photo size WxH")
     ap.add_argument("--photos", type=int, default=4, help="photos for the end-to-end run")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="a cache folder of converted models for the method rows (default: a "
+                         "fresh one; the end-to-end first launch always starts empty)")
     ap.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -132,7 +151,8 @@ def main():
     from deblur_app.engine.backend import native_bf16, openvino_installed
     width, height = (int(n) for n in args.size.lower().split("x"))
     tmp = Path(tempfile.mkdtemp(prefix="deblur-bench-"))
-    env = dict(os.environ, DEBLUR_STUDIO_CACHE=str(tmp / "cache"),
+    cache = str(args.cache or tmp / "cache")
+    env = dict(os.environ, DEBLUR_STUDIO_CACHE=cache,
                PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     os.environ.update(env)  # the children convert into (and read from) this cache
     methods = CUDA_METHODS if args.device == "cuda" else CPU_METHODS
@@ -168,10 +188,29 @@ def main():
             print("| run | seconds | plain fp32 forward passes (s) | speed-up |")
             print("|---|---|---|---|")
             env["DEBLUR_STUDIO_CACHE"] = str(tmp / "cache-end-to-end")  # empty at first
-            for what in ("first launch (converts the network)", "second launch (cached)"):
-                secs = end_to_end(args.photos, width, height, tmp, env)
+            runs = [("first launch (converts the network)", (), "out"),
+                    ("second launch (cached)", (), "out")]
+            if args.device == "cpu" and openvino_installed():
+                png = ("--format", "png")
+                # the int8 network made by the OpenVINO int8 row above (quantising it again here
+                # would take a minute, minutes on a busy machine): every launch but the first
+                runs += [("`--precision int8` (int8 network cached)",
+                          ("--precision", "int8") + png, "int8"),
+                         ("`--fp32`", ("--fp32",) + png, "fp32")]
+            for what, extra, out_name in runs:
+                run_env = env if out_name == "out" else dict(env, DEBLUR_STUDIO_CACHE=cache)
+                try:
+                    secs = end_to_end(args.photos, width, height, tmp, run_env, extra, out_name)
+                except subprocess.CalledProcessError as exc:
+                    print(f"| {what} | failed (exit {exc.returncode}) | | |", flush=True)
+                    continue
                 print(f"| {what} | {secs:.1f} | {plain_total:.1f} | "
                       f"{plain_total / secs:.1f}x |", flush=True)
+            if (tmp / "int8").is_dir() and (tmp / "fp32").is_dir():
+                agree = folder_agreement(tmp / "int8", tmp / "fp32")
+                print(f"\nAgreement of the `--precision int8` results with the `--fp32` ones: "
+                      f"{np.mean(agree):.1f} dB (lowest {np.min(agree):.1f}) over "
+                      f"{len(agree)} photos", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

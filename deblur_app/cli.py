@@ -126,6 +126,7 @@ def strict_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .engine.backend import PRECISIONS
     from .engine.scales import SCALES
     from .imaging.postprocess import LIMITS
     from .model import VARIANTS
@@ -152,9 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--tile", type=strict_int, default=None,
                     help="tile size in pixels (0 = whole image; default depends on device)")
     ap.add_argument("--overlap", type=strict_int, default=64, help="tile overlap in pixels")
+    ap.add_argument("--precision", choices=PRECISIONS, default=None,
+                    help="auto (default: float16 on GPUs, bfloat16 on CPUs that have it "
+                         "natively), fp32, bf16 (CPUs), fp16 (GPUs) or int8 (OpenVINO on the "
+                         "CPU: faster than bf16 where the CPU has VNNI or AMX, a little less "
+                         "exact; the network is quantised once per weights file, about a "
+                         "minute)")
     ap.add_argument("--fp32", action="store_true",
-                    help="float32 on every device and backend (slower; default: float16 on "
-                         "GPUs, bfloat16 on CPUs that have it natively)")
+                    help="float32 on every device and backend (slower): --precision fp32")
     ap.add_argument("--strength", type=strict_float, default=1.0,
                     help="blend with the original: 0 = original, 1 = fully deblurred "
                          "(default 1)")
@@ -227,7 +233,7 @@ def open_method(args):
     if args.method == "shake":
         return shake
     network = open_engine(args.weights, args.model, args.device, args.backend, args.tile,
-                          args.overlap, "fp32" if args.fp32 else "auto")
+                          args.overlap, args.precision)
     if args.method == "network":
         return network
     from .engine.auto import AutoDeblurrer
@@ -273,6 +279,14 @@ def check_args(args) -> None:
         raise ValueError("--tile must be 0 (whole photo) or from 64 to 16384 pixels")
     if not 0 <= args.overlap <= 1024:
         raise ValueError("--overlap must be from 0 to 1024 pixels")
+    if args.fp32:                            # --fp32 is --precision fp32
+        if args.precision not in (None, "fp32"):
+            raise ValueError(f"--fp32 and --precision {args.precision} contradict each other")
+        args.precision = "fp32"
+    args.precision = args.precision or "auto"
+    if args.method != "shake" and args.precision != "auto":
+        from .engine.backend import check_precision
+        check_precision(args.precision, args.device, args.backend)
     check_shake_options(args)
 
 

@@ -542,3 +542,23 @@ def test_a_camera_raw_shows_a_quick_preview_first(qtbot, window, tmp_path):
     doc = order[1][1]
     assert doc is window.document and doc.photo.bit_depth == 16
     assert (doc.photo.width, doc.photo.height) == (RAW_W, RAW_H)
+
+
+def test_precision_choice_reaches_the_engine_and_is_kept(qtbot, make_window, settings_file,
+                                                        monkeypatch):
+    from deblur_app.gui import workers
+    w1 = make_window(settings_file)
+    assert w1.engine_spec().precision == "auto"
+    i = w1.precision_combo.findData("int8")
+    assert w1.precision_combo.itemText(i) == "Fast (int8)"
+    w1.precision_combo.setCurrentIndex(i)
+    w1.precision_combo.activated.emit(i)
+    spec = w1.engine_spec()
+    assert spec.precision == "int8"
+    seen = []
+    monkeypatch.setattr(workers, "open_engine", lambda *a: seen.append(a) or "engine")
+    assert EngineProvider().get(spec, lambda *a: None) == "engine"
+    assert seen[0][-1] == "int8"
+    w1.close()
+    w2 = make_window(settings_file, size=None)
+    assert w2.precision_combo.currentData() == "int8"

@@ -7,6 +7,10 @@ CPU) and ``openvino`` (CPU, Intel GPU); ``auto`` takes OpenVINO on the CPU when 
 
 Precision ``auto``: float16 on CUDA and Intel GPUs, bfloat16 on CPUs that compute it natively
 (AVX512-BF16 or AMX), float32 elsewhere (MPS, other CPUs).  ``fp32`` forces float32 everywhere.
+``int8`` (OpenVINO on the CPU only): the network quantised once by NNCF (openvino_backend.py),
+faster than bfloat16 where the CPU computes int8 natively (bench/RESULTS.md); ``auto`` takes it
+only where ``INT8_IS_DEFAULT`` (the quality guard held), the CPU computes int8 natively (VNNI or
+AMX) and NNCF is installed to make it.
 
 A backend is a small object with ``device`` (text), ``kind`` (cpu, cuda, mps, gpu),
 ``precision``, ``prepare(progress)`` (one-time work such as converting the network, reported
@@ -23,7 +27,11 @@ import torch
 from .device import mps_available, resolve_device
 
 BACKENDS = ("auto", "torch", "openvino")
-PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+# Does the quality guard of bench/int8_quality.py hold (agreement with float32 >= 40 dB on every
+# source, PSNR against the sharp references within 0.1 dB of bfloat16)?  Not yet: on the
+# synthetic validation int8 is 0.11 dB below bfloat16 (bench/RESULTS.md), so it is opt-in.
+INT8_IS_DEFAULT = False
 INTEL_GPU = "intel-gpu"
 
 
@@ -45,6 +53,28 @@ def native_bf16() -> bool:
         from .openvino_backend import cpu_capabilities
         return "BF16" in cpu_capabilities()
     return False
+
+
+@functools.lru_cache(maxsize=1)
+def native_int8() -> bool:
+    """Does this CPU compute int8 dot products natively (AVX512-VNNI, AVX-VNNI or AMX)?
+    ``DEBLUR_NO_INT8=1`` says no."""
+    if os.environ.get("DEBLUR_NO_INT8") == "1":
+        return False
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_vnni", "avx_vnni", "amx_int8"})
+    except OSError:
+        pass
+    return False
+
+
+def int8_can_be_made() -> bool:
+    """Is NNCF (which quantises the network once) installed?"""
+    return importlib.util.find_spec("nncf") is not None
 
 
 def openvino_installed() -> bool:
@@ -90,20 +120,37 @@ def _need_openvino() -> None:
                          "--backend torch")
 
 
-def resolve_precision(precision: str, kind: str) -> str:
-    """fp32, fp16 or bf16 for a device kind (cpu, cuda, mps, gpu)."""
+def resolve_precision(precision: str, kind: str, runtime: str = "torch") -> str:
+    """fp32, fp16, bf16 or int8 for a device kind (cpu, cuda, mps, gpu) and runtime (torch,
+    openvino)."""
     precision = (precision or "auto").lower()
     if precision not in PRECISIONS:
         raise ValueError(f"unknown precision '{precision}' ({', '.join(PRECISIONS)})")
     if precision == "auto":
         if kind in ("cuda", "gpu"):
             return "fp16"
+        if kind == "cpu" and runtime == "openvino" and INT8_IS_DEFAULT and native_int8() \
+                and int8_can_be_made():
+            return "int8"
         return "bf16" if kind == "cpu" and native_bf16() else "fp32"
+    if precision == "int8":
+        if kind != "cpu" or runtime != "openvino":
+            raise ValueError("int8 runs through OpenVINO on the CPU only: use --device cpu "
+                             "(or auto) with --backend openvino (or auto)")
+        if not int8_can_be_made():
+            raise ValueError("int8 needs NNCF to quantise the network once (pip install nncf)")
     if precision == "fp16" and kind not in ("cuda", "gpu"):
         raise ValueError("float16 runs on CUDA and Intel GPUs only")
     if precision == "bf16" and kind != "cpu":
         raise ValueError("bfloat16 is used on the CPU only")
     return precision
+
+
+def check_precision(precision: str, device: str, backend: str) -> str:
+    """The precision that will run for the user's words (ValueError with a message fit for the
+    user when that device and runtime cannot run it)."""
+    name, dev = choose(device, backend)
+    return resolve_precision(precision, device_kind(device, backend), name)
 
 
 def make_backend(model, device: str, backend: str, precision: str,
@@ -113,7 +160,7 @@ def make_backend(model, device: str, backend: str, precision: str,
     if name == "openvino":
         from .openvino_backend import OpenVINOBackend
         kind = "cpu" if dev == "cpu" else "gpu"
-        return OpenVINOBackend(model, dev, resolve_precision(precision, kind))
+        return OpenVINOBackend(model, dev, resolve_precision(precision, kind, "openvino"))
     from .torch_backend import TorchBackend
     tdev = torch.device(dev)
     return TorchBackend(model, tdev, resolve_precision(precision, tdev.type), channels_last)

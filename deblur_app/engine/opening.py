@@ -45,7 +45,7 @@ def open_engine(weights: str | Path | None, model: str | None, device: str, back
 
 def open_method(method: str, *, weights: str | Path | None = None, device: str = "auto",
                 tile: int | None = None, overlap: int = 64, kernel_size=None, region=None,
-                detail=None):
+                detail=None, precision: str = "auto"):
     """The engine of a method of :data:`~deblur_app.engine.methods.METHODS` (every one has the
     same ``run`` contract): the network with ``weights`` on ``device``, or shake estimation
     with its settings.  A new method is one more branch here."""
@@ -53,10 +53,10 @@ def open_method(method: str, *, weights: str | Path | None = None, device: str =
         from ..shake import open_shake           # the classical method's own package
         return open_shake(kernel_size, region, detail)
     if method == "network":
-        return open_engine(weights, None, device, "auto", tile, overlap, "auto")
+        return open_engine(weights, None, device, "auto", tile, overlap, precision)
     if method == "auto":
         from ..shake import open_shake
         from .auto import AutoDeblurrer
-        return AutoDeblurrer(open_engine(weights, None, device, "auto", tile, overlap, "auto"),
+        return AutoDeblurrer(open_engine(weights, None, device, "auto", tile, overlap, precision),
                              open_shake(kernel_size, region, detail))
     raise ValueError(f"unknown method {method!r}")

@@ -7,6 +7,13 @@ the next launch read it back in a few milliseconds.  One conversion serves every
 model compiled for a free height and width runs as fast here as one compiled per shape
 (bench/RESULTS.md).  The precision (bfloat16, float16 or float32) is a compile-time setting of
 the same model.  Compiled Intel-GPU kernels are cached by OpenVINO itself (slow to build there).
+
+Precision ``int8`` is another model, made once from the converted one by NNCF's post-training
+quantisation (mixed preset: symmetric int8 weights, asymmetric int8 activations; calibrated on
+the photos of :mod:`.calibration`) and cached beside it under the same key plus ``int8``; the
+layers left unquantised run in bfloat16 where the CPU has it.  NNCF is only needed to make it:
+running it needs OpenVINO alone.  Every cached model carries the key it was made for and is made
+again when that does not match.
 """
 from __future__ import annotations
 
@@ -18,9 +25,16 @@ import threading
 import warnings
 from pathlib import Path
 
+import contextlib
+import io
+import logging
+
 import numpy as np
 
+from .calibration import VERSION as CALIBRATION_VERSION
+
 _PRECISION = {"fp32": "f32", "bf16": "bf16", "fp16": "f16"}
+_KEY_INFO = ["deblur_studio", "model_key"]   # where a cached model records the key it was made for
 KEEP_MODELS = 8          # converted models kept in the cache (the most recently used)
 # Input shapes whose prepared kernels the CPU plugin keeps.  Its default (5000) let a batch of
 # photos of many sizes grow by ~90 MB; 16 keeps it flat (bench/batch_memory.py) while a photo's
@@ -96,15 +110,18 @@ def _forget_old(folder: Path, keep: int) -> None:
             f.unlink(missing_ok=True)
 
 
-def _read_cached(path: Path):
+def _read_cached(path: Path, key: str):
     """The converted model at ``path``, or None when it is not there (or was just removed by
-    another instance making room: then it is converted again)."""
+    another instance making room: then it is converted again) or was made for other weights
+    (``key``: :func:`model_key`)."""
     if not path.is_file():
         return None
     try:
         model = core().read_model(str(path))
     except RuntimeError:
         return None
+    if model.has_rt_info(_KEY_INFO) and str(model.get_rt_info(_KEY_INFO).astype(str)) != key:
+        return None                             # stale: made for other weights
     try:
         os.utime(path)                          # recently used: kept longest
     except OSError:                             # a read-only cache still serves
@@ -124,11 +141,19 @@ class OpenVINOBackend:
         self._request = None
         self._lock = threading.Lock()            # one infer request: one caller at a time
         self.converted = False                  # did this backend convert (not read) the model
+        self.quantised = False                  # did it make (not read) the int8 model
+        self._model_key = None
 
     # -- one-time work --------------------------------------------------------------------------
-    def cached_model_path(self) -> Path:
+    def cached_model_path(self, int8: bool = False) -> Path:
         cfg = self.model.config
-        return cache_dir() / f"mimo-unet-w{cfg.width}-d{cfg.depth}-{model_key(self.model)}.xml"
+        tail = f"-int8c{CALIBRATION_VERSION}" if int8 else ""
+        return cache_dir() / f"mimo-unet-w{cfg.width}-d{cfg.depth}-{self._key()}{tail}.xml"
+
+    def _key(self) -> str:
+        if self._model_key is None:
+            self._model_key = model_key(self.model)
+        return self._model_key
 
     def prepare(self, progress) -> None:
         with self._lock:
@@ -136,14 +161,23 @@ class OpenVINOBackend:
                 self._prepare(progress)
 
     def _prepare(self, progress) -> None:
-        path = self.cached_model_path()
-        model = _read_cached(path)
+        model = None
+        if self.precision == "int8":
+            model = _read_cached(self.cached_model_path(int8=True), self._key())
         if model is None:
-            progress(0, 0, "Converting the network for OpenVINO (first use only)…")
-            self._convert(path)
-            self.converted = True
-            model = core().read_model(str(path))
-        config = {"INFERENCE_PRECISION_HINT": _PRECISION[self.precision],
+            path = self.cached_model_path()
+            model = _read_cached(path, self._key())
+            if model is None:
+                progress(0, 0, "Converting the network for OpenVINO (first use only)…")
+                self._convert(path)
+                self.converted = True
+                model = core().read_model(str(path))
+            if self.precision == "int8":
+                progress(0, 0, "Making the fast int8 network for this CPU (first use only, "
+                         "about a minute)…")
+                model = self._quantise(model, self.cached_model_path(int8=True))
+                self.quantised = True
+        config = {"INFERENCE_PRECISION_HINT": self._runtime_precision(),
                   "PERFORMANCE_HINT": "LATENCY"}
         if self.kind == "gpu":  # building GPU kernels takes long: OpenVINO keeps them
             progress(0, 0, f"Preparing the Intel GPU ({self.ov_device})…")
@@ -157,6 +191,55 @@ class OpenVINOBackend:
         compiled = core().compile_model(model, self.ov_device, config)
         self._request = compiled.create_infer_request()
 
+    def _runtime_precision(self) -> str:
+        """OpenVINO's precision hint: int8 models compute the layers left in floating point in
+        bfloat16 where the CPU has it natively."""
+        if self.precision != "int8":
+            return _PRECISION[self.precision]
+        from .backend import native_bf16
+        return "bf16" if self.kind == "cpu" and native_bf16() else "f32"
+
+    def _quantise(self, float_model, path: Path):
+        """The int8 model made from the converted ``float_model`` and saved at ``path``."""
+        import nncf
+        from nncf.quantization.range_estimator import RangeEstimatorParametersSet
+
+        from .calibration import calibration_photos
+        data = [np.ascontiguousarray(p.transpose(2, 0, 1))[None] for p in calibration_photos()]
+        nncf_log = logging.getLogger("nncf")
+        level = nncf_log.level
+        nncf_log.setLevel(logging.ERROR)
+        try:
+            # NNCF draws progress bars on stdout: not in the middle of ours
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+                warnings.simplefilter("ignore")
+                # activation ranges: the widest seen on any calibration photo (NNCF's default,
+                # the mean over the photos, clipped the bright edges of dark photos)
+                advanced = nncf.AdvancedQuantizationParameters(
+                    activations_range_estimator_params=RangeEstimatorParametersSet.MINMAX)
+                quantised = nncf.quantize(float_model, nncf.Dataset(data),
+                                          preset=nncf.QuantizationPreset.MIXED,
+                                          subset_size=len(data),
+                                          advanced_parameters=advanced)
+        finally:
+            nncf_log.setLevel(level)
+        self._save(quantised, path)
+        return core().read_model(str(path))
+
+    def _save(self, model, path: Path) -> None:
+        """``model`` saved at ``path`` with the key it was made for, never half-written."""
+        import openvino as ov
+        model.set_rt_info(self._key(), _KEY_INFO)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # written to a scratch folder, then moved into place: .bin first, the .xml (whose
+        # presence means "complete") last, so a crash never leaves half a model behind
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=".convert-") as tmp:
+            xml = Path(tmp) / path.name
+            ov.save_model(model, str(xml), compress_to_fp16=False)
+            os.replace(xml.with_suffix(".bin"), path.with_suffix(".bin"))
+            os.replace(xml, path)
+        _forget_old(path.parent, keep=KEEP_MODELS)
+
     def _convert(self, path: Path) -> None:
         import openvino as ov
         import torch
@@ -167,15 +250,7 @@ class OpenVINOBackend:
             # and sympy, which the bundle leaves out
             traced = torch.jit.trace(self.model.eval(), example, check_trace=False)
             converted = ov.convert_model(traced, example_input=example, input=[(1, 3, -1, -1)])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # written to a scratch folder, then moved into place: .bin first, the .xml (whose
-        # presence means "complete") last, so a crash never leaves half a model behind
-        with tempfile.TemporaryDirectory(dir=path.parent, prefix=".convert-") as tmp:
-            xml = Path(tmp) / path.name
-            ov.save_model(converted, str(xml), compress_to_fp16=False)
-            os.replace(xml.with_suffix(".bin"), path.with_suffix(".bin"))
-            os.replace(xml, path)
-        _forget_old(path.parent, keep=KEEP_MODELS)
+        self._save(converted, path)
 
     # -- per tile -------------------------------------------------------------------------------
     def forward(self, crop: np.ndarray) -> list[np.ndarray]:

@@ -16,6 +16,14 @@ from .post_panel import PostPanel
 from .shake_panel import ShakePanel
 
 
+# the network's precision (engine/backend.py): title, value, tooltip
+PRECISION_CHOICES = (
+    ("Auto (best for the device)", "auto", "float16 on GPUs, bfloat16 on CPUs that have it"),
+    ("Exact (float32)", "fp32", "float32 everywhere: slower, the reference"),
+    ("Fast (int8)", "int8", "CPU (OpenVINO): faster than bfloat16, a little less exact; "
+                            "the network is quantised once per weights file (about a "
+                            "minute)"))
+
 class AdjustPanel(QScrollArea):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -39,6 +47,11 @@ class AdjustPanel(QScrollArea):
         self.auto_preview.setToolTip("Deblur the part of the photo in view, at screen "
                                      "resolution, as soon as it opens (seconds even on a "
                                      "CPU); Ctrl+R deblurs the whole photo")
+        self.precision_combo = QComboBox()
+        for title, value, tip in PRECISION_CHOICES:
+            self.precision_combo.addItem(title, value)
+            self.precision_combo.setItemData(self.precision_combo.count() - 1, tip,
+                                             Qt.ItemDataRole.ToolTipRole)
         self.network_box = QGroupBox("Network")
         form = QFormLayout(self.network_box)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -47,6 +60,7 @@ class AdjustPanel(QScrollArea):
         row.addWidget(self.card_button)
         form.addRow("Model", row)
         form.addRow("Device", self.device_combo)
+        form.addRow("Precision", self.precision_combo)
         self.post_panel = PostPanel()
         panel = QWidget()
         pl = QVBoxLayout(panel)

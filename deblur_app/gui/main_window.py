@@ -99,6 +99,7 @@ class MainWindow(WindowActions, WindowFiles, WindowRuns, NetworkChoice, QMainWin
         self.shake_panel, self.post_panel = panel.shake_panel, panel.post_panel
         self.model_combo, self.card_button = panel.model_combo, panel.card_button
         self.device_combo, self.auto_preview = panel.device_combo, panel.auto_preview
+        self.precision_combo = panel.precision_combo
         self.dock = QDockWidget("Adjust", self)
         self.dock.setObjectName("adjustDock")
         self.dock.setWidget(panel)
@@ -129,6 +130,8 @@ class MainWindow(WindowActions, WindowFiles, WindowRuns, NetworkChoice, QMainWin
 
         self.model_combo.activated.connect(self._model_chosen)
         self.device_combo.activated.connect(self._device_chosen)
+        self.precision_combo.activated.connect(self._precision_chosen)
+        self.precision_combo.activated.connect(self._precision_chosen)
         self.card_button.clicked.connect(self.show_model_card)
         self.cancel_button.clicked.connect(self.cancel)
         self.post_panel.changed.connect(self._look_changed)
@@ -159,6 +162,10 @@ class MainWindow(WindowActions, WindowFiles, WindowRuns, NetworkChoice, QMainWin
         self.shake_panel.set_values(s.method, s.shake_kernel_size, s.shake_detail)
         i = self.device_combo.findData(s.device)
         self.device_combo.setCurrentIndex(i if i >= 0 else 0)
+        i = self.precision_combo.findData(s.precision)
+        self.precision_combo.setCurrentIndex(i if i >= 0 else 0)
+        i = self.precision_combo.findData(s.precision)
+        self.precision_combo.setCurrentIndex(i if i >= 0 else 0)
         self._fill_models(s.model)
         self.post_panel.set_values(s.post, s.strength)
         scale = s.scale if s.scale in self.act_scales else "fine"
@@ -180,6 +187,8 @@ class MainWindow(WindowActions, WindowFiles, WindowRuns, NetworkChoice, QMainWin
         s.scale = self.current_scale()
         s.view_mode = self.viewer.mode
         s.device = self.device_combo.currentData()
+        s.precision = self.precision_combo.currentData()
+        s.precision = self.precision_combo.currentData()
         data = self.model_combo.currentData()
         if data and data[0] in ("shipped", "file"):
             s.model = data[1]

@@ -70,6 +70,7 @@ class Settings:
     # -- engine -----------------------------------------------------------------------------
     model = _value_property("engine/model", "", str)           # shipped name, or a file path
     device = _value_property("engine/device", "auto", str)
+    precision = _value_property("engine/precision", "auto", str)   # auto | fp32 | int8
     custom_weights = _path_property("engine/custom_weights")
     auto_preview = _value_property("engine/auto_preview", True, bool)
     method = _value_property("engine/method", "auto", str)  # auto | network | shake

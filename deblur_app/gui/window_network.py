@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFileDialog
 
 from ..engine import default_model
-from ..engine.backend import device_kind
+from ..engine.backend import check_precision, device_kind
 from ..engine.catalog import (WeightsError, available_shipped, model_card, shipped_weights,
                               variant_summary, variant_title)
 from ..engine.methods import method_info
@@ -84,6 +84,17 @@ class NetworkChoice:
         self.settings.device = dev
         self.report(f"Device: {self.device_combo.currentText()}")
 
+    def _precision_chosen(self, index: int) -> None:
+        precision = self.precision_combo.itemData(index)
+        try:
+            check_precision(precision, self.device_combo.currentData() or "auto", "auto")
+        except ValueError as exc:
+            self.report(str(exc), "error")
+            self.precision_combo.setCurrentIndex(0)
+            return
+        self.settings.precision = precision
+        self.report(f"Precision: {self.precision_combo.currentText()}")
+
     def load_weights_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
             self, "Load MIMO-UNet weights", self.settings.weights_dir,
@@ -136,8 +147,9 @@ class NetworkChoice:
             shake = dict(kernel_size=self.shake_panel.kernel_size(),
                          detail=self.shake_panel.detail(), region=self.shake_panel.region())
         title = self.model_combo.currentText() if info.name == "network" else info.title
+        precision = (self.precision_combo.currentData() or "auto") if info.network else "auto"
         return EngineSpec(weights, device, tile, overlap, title=title, method=info.name,
-                          **shake)
+                          precision=precision, **shake)
 
     def show_model_card(self) -> None:
         data = self.model_combo.currentData()

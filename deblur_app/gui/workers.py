@@ -147,6 +147,7 @@ class EngineSpec:
     kernel_size: int | None = None        # shake: None = auto
     detail: float | None = None           # shake: None = auto (from the noise)
     region: tuple[int, int, int, int] | None = None   # shake: where to estimate; None = auto
+    precision: str = "auto"               # network: auto, fp32 or int8 (engine/backend.py)
 
 
 class EngineProvider:
@@ -167,7 +168,8 @@ class EngineProvider:
                 self._engine = open_method(spec.method, weights=spec.weights or None,
                                            device=spec.device, tile=spec.tile,
                                            overlap=spec.overlap, kernel_size=spec.kernel_size,
-                                           region=spec.region, detail=spec.detail)
+                                           region=spec.region, detail=spec.detail,
+                                           precision=spec.precision)
                 self._spec = spec
             return self._engine
 
