@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from deblur_app.engine.auto import NETWORK, SHAKE, UNCHANGED, AutoDeblurrer, decide, keep_detail
-from deblur_app.judge import MOTION_ANISOTROPY, SHARP_PX, Judgement, blur_width, judge_photo
+from deblur_app.judge import MOTION_ANISOTROPY, SHARP_PX, Judgement, blur_width
 from deblur_app.shake import ShakeDeblurrer
-from deblur_app.shake.synthetic import scene, shaken
+from deblur_app.shake.synthetic import scene
 from tests.conftest import IdentityEngine
 
 
@@ -62,7 +62,8 @@ def test_sharp_photo_is_left_unchanged_with_the_note(sharp_scene):
 
 
 def test_uniformly_shaken_photo_goes_to_shake_estimation():
-    _, blurred, _ = shaken(0, length=15)
+    from test_shake import _camera_shaken, _real       # a real photo, shaken as cameras shake
+    blurred, _ = _camera_shaken(_real("bridge_1024x768.jpg"), 15, seed=11)
     net = MarkingNetwork()
     auto = AutoDeblurrer(net, ShakeDeblurrer())
     res = auto.run(blurred, ("fine",))

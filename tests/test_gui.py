@@ -556,9 +556,9 @@ def test_precision_choice_reaches_the_engine_and_is_kept(qtbot, make_window, set
     spec = w1.engine_spec()
     assert spec.precision == "int8"
     seen = []
-    monkeypatch.setattr(workers, "open_engine", lambda *a: seen.append(a) or "engine")
+    monkeypatch.setattr(workers, "open_method", lambda *a, **k: seen.append(k) or "engine")
     assert EngineProvider().get(spec, lambda *a: None) == "engine"
-    assert seen[0][-1] == "int8"
+    assert seen[0]["precision"] == "int8"
     w1.close()
     w2 = make_window(settings_file, size=None)
     assert w2.precision_combo.currentData() == "int8"
