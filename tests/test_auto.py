@@ -175,3 +175,16 @@ def test_triage_sorts_by_kind_and_name():
     assert [r.path for r in sort_rows(rows, "name")] == ["a", "b", "c", "d"]
     assert [r.path for r in sort_rows(rows, "kind")] == ["c", "a", "b", "d"]
     assert [r.path for r in sort_rows(rows, "blur")] == ["c", "a", "b", "d"]
+
+
+def test_auto_hands_on_shake_estimations_finished_tiles():
+    from test_shake import _camera_shaken, _real
+    blurred, _ = _camera_shaken(_real("bridge_1024x768.jpg"), 15, seed=11)
+    tiles = []
+    res = AutoDeblurrer(MarkingNetwork(), ShakeDeblurrer()).run(
+        blurred, ("fine",), on_tile=lambda scale, y0, y1, x0, x1, px: tiles.append(
+            (scale, px.copy(), (y0, y1, x0, x1))))
+    assert res.choice == SHAKE, res.reason
+    assert tiles and all(s == "fine" for s, _, _ in tiles)
+    for _, px, (y0, y1, x0, x1) in tiles:
+        assert np.array_equal(px, res.fine[y0:y1, x0:x1])

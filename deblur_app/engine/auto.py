@@ -23,7 +23,7 @@ import numpy as np
 
 from ..judge import Judgement, judge_photo
 from .inference import Restored, run_arguments
-from .progress import CancelToken, Progress
+from .progress import CancelToken, Progress, takes_tiles
 from .scales import FACTORS, SCALES, scale_size
 
 UNCHANGED, NETWORK, SHAKE = "unchanged", "network", "shake"
@@ -114,7 +114,9 @@ class AutoDeblurrer:
         return self.network.estimate_seconds(height, width)
 
     def run(self, image: np.ndarray, scales=SCALES, progress: Progress | None = None,
-            cancel: CancelToken | None = None) -> AutoRestored:
+            cancel: CancelToken | None = None, on_tile=None) -> AutoRestored:
+        """``on_tile``: finished tiles, handed on when shake estimation runs (the network's
+        tiles are not final here: only their fine detail is kept at the end)."""
         image, scales, progress, cancel = run_arguments(image, scales, progress, cancel)
         t0 = time.perf_counter()
         progress(0, 1, "judging the blur")
@@ -124,7 +126,9 @@ class AutoDeblurrer:
         engine = None
         notes: list[str] = []
         if choice == SHAKE:
-            res = self.shake.run(image, scales, progress, cancel)
+            res = (self.shake.run(image, scales, progress, cancel, on_tile=on_tile)
+                   if on_tile is not None and takes_tiles(self.shake)
+                   else self.shake.run(image, scales, progress, cancel))
             if res.kernel is None:       # its estimate on the whole photo disagrees
                 choice = NETWORK
                 reason = (f"{reason}, but shake estimation on the whole photo refused "
