@@ -41,14 +41,9 @@ def native_bf16() -> bool:
     slower than float32, so only then is it worth it.  ``DEBLUR_NO_BF16=1`` says no."""
     if os.environ.get("DEBLUR_NO_BF16") == "1":
         return False
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return bool(flags & {"avx512_bf16", "amx_bf16"})
-    except OSError:
-        pass
+    flags = _cpu_flags()
+    if flags is not None:
+        return bool(flags & {"avx512_bf16", "amx_bf16"})
     if openvino_installed():  # macOS and Windows: OpenVINO knows the CPU's capabilities
         from .openvino_backend import cpu_capabilities
         return "BF16" in cpu_capabilities()
@@ -61,15 +56,20 @@ def native_int8() -> bool:
     ``DEBLUR_NO_INT8=1`` says no."""
     if os.environ.get("DEBLUR_NO_INT8") == "1":
         return False
+    return bool((_cpu_flags() or set()) & {"avx512_vnni", "avx_vnni", "amx_int8"})
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_flags() -> set[str] | None:
+    """The CPU's feature flags from /proc/cpuinfo (Linux), None where there is none."""
     try:
         with open("/proc/cpuinfo") as fh:
             for line in fh:
                 if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return bool(flags & {"avx512_vnni", "avx_vnni", "amx_int8"})
+                    return set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return False
+    return None
 
 
 def int8_can_be_made() -> bool:

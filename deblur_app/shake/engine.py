@@ -197,9 +197,10 @@ class ShakeDeblurrer:
         est = _remembered(key)
         shrunk = {s: _shrink(image, s) for s in scales}
         deconv_work = sum(_deconv_work(shrunk[s].shape) for s in scales)
-        work = _Work(progress, deconv_work + (0 if est else self._estimate_work(image)))
+        estimate_work = 0.0 if est else self._estimate_work(image)
+        work = _Work(progress, deconv_work + estimate_work)
         if est is None:
-            est = self.estimate(image, work.part(self._estimate_work(image)), cancel)
+            est = self.estimate(image, work.part(estimate_work), cancel)
             _remember(key, est)
         else:
             work.note("using the kernel estimated for this photo before")
@@ -298,8 +299,7 @@ class _Work:
         self._report(message)
 
     def part(self, amount: float, prefix: str = "") -> Progress:
-        start = self.done
-        self.done = start          # the part's share is added as it goes
+        start = self.done          # the part's share is added as it goes
 
         def step(done: int, total: int, message: str) -> None:
             if total > 0:
