@@ -35,11 +35,9 @@ ITERATIONS = 5          # latent/kernel alternations per pyramid level
 KERNEL_REG = 20.0       # Tikhonov weight of the kernel fit (absolute, unnormalised FFT units),
                         # for a region of REG_PIXELS; scaled with the region's pixel count
 REG_PIXELS = 256 * 256
-REG_SCALED = True
 KERNEL_FLOOR = 0.03     # kernel values under this fraction of the peak are dropped
-MIN_PIECE = 0.05         # ... and connected pieces holding less than this share of the mass
-ADAPTIVE = True
-SUPPORT_LEVEL = 0.1      # the support the box follows: values over this share of the peak
+MIN_PIECE = 0.05        # ... and connected pieces holding less than this share of the mass
+SUPPORT_LEVEL = 0.1     # the support the box follows: values over this share of the peak
 SUPPORT_MARGIN = 3      # px (at each level) around the kernel's support into which it may grow
 BETA_MAX = 1e5          # half-quadratic splitting: penalty from 2 lambda up to this ...
 KAPPA = 2.0             # ... multiplied by this each step
@@ -114,8 +112,6 @@ def _grown(k: np.ndarray, ratio: float, cap: int) -> np.ndarray:
     far, not the largest blur asked for, since an oversized box fills with noise."""
     if ratio != 1.0:
         k = K.resize(k, K.odd(k.shape[0] * ratio))
-    if not ADAPTIVE:
-        return K.centre(K.canvas(k, cap))
     ks = min(cap, K.odd(2 * (K.support_radius(k, SUPPORT_LEVEL) + SUPPORT_MARGIN) + 1))
     return K.centre(K.canvas(k, ks))
 
@@ -156,7 +152,7 @@ def estimate_kernel(grey: np.ndarray, kernel_size: int, cancel: CancelToken | No
         trust[:h, :w] &= ~clipped_mask(y, ks)
         bx, by = _gradients(yp)
         BX, BY = F.rfft2(bx * trust), F.rfft2(by * trust)
-        reg = KERNEL_REG if not REG_SCALED else KERNEL_REG * (h * w) / REG_PIXELS
+        reg = KERNEL_REG * (h * w) / REG_PIXELS
         Y = F.rfft2(yp)
         DX, DY = F.gradient_otfs(shape)
         DD = (DX.real ** 2 + DX.imag ** 2 + DY.real ** 2 + DY.imag ** 2).astype(np.float32)
